@@ -1,0 +1,1 @@
+//! bloom-gen: see README.md and ../shared/DESIGN.md.

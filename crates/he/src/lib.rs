@@ -1,0 +1,1 @@
+//! he: see README.md and ../shared/DESIGN.md.

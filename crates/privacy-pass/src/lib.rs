@@ -1,0 +1,1 @@
+//! privacy-pass: see README.md and ../shared/DESIGN.md.

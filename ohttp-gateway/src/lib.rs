@@ -1,0 +1,1 @@
+//! ohttp-gateway: see README.md and ../shared/DESIGN.md.
