@@ -1,5 +1,10 @@
 //! One contract, every key-store backend: round trip, overwrite, expiry, reopen after restart,
 //! concurrent writers. Redis runs as a real `redis-server` on a loopback port (CI installs it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failure should stop the test"
+)]
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
