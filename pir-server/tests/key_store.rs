@@ -7,7 +7,6 @@
 )]
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -15,45 +14,7 @@ use std::time::{Duration, Instant};
 use pir_server::key_store::{
     Clock, EmbeddedKeyStore, KeyStore, RedisKeyStore, StoredKey, key_name,
 };
-
-struct RedisServer {
-    child: Child,
-    url: String,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed for the Redis backend tests (apt-get install redis-server)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        RedisServer {
-            child,
-            url: format!("redis://127.0.0.1:{port}/0"),
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use test_support::redis::RedisServer;
 
 fn key(timestamp: u64, fill: u8, len: usize) -> StoredKey {
     StoredKey {
@@ -169,11 +130,11 @@ async fn embedded_contract() {
 
 #[tokio::test]
 async fn redis_contract() {
-    let redis = RedisServer::start();
+    let redis = RedisServer::start().unwrap();
     let ttl = Duration::from_secs(3600);
     {
         let store = KeyStore::Redis(
-            RedisKeyStore::connect(&redis.url, "test:evk:", ttl)
+            RedisKeyStore::connect(&redis.url(), "test:evk:", ttl)
                 .await
                 .unwrap(),
         );
@@ -182,7 +143,7 @@ async fn redis_contract() {
     }
     // A second replica (a new connection) sees what the first wrote.
     let other = KeyStore::Redis(
-        RedisKeyStore::connect(&redis.url, "test:evk:", ttl)
+        RedisKeyStore::connect(&redis.url(), "test:evk:", ttl)
             .await
             .unwrap(),
     );
@@ -193,7 +154,7 @@ async fn redis_contract() {
     );
     // A different prefix is a different namespace.
     let foreign = KeyStore::Redis(
-        RedisKeyStore::connect(&redis.url, "other:", ttl)
+        RedisKeyStore::connect(&redis.url(), "other:", ttl)
             .await
             .unwrap(),
     );
@@ -201,7 +162,7 @@ async fn redis_contract() {
 
     // Expiry is Redis's: a 1-second TTL is gone within a bounded wait.
     let short = KeyStore::Redis(
-        RedisKeyStore::connect(&redis.url, "test:short:", Duration::from_secs(1))
+        RedisKeyStore::connect(&redis.url(), "test:short:", Duration::from_secs(1))
             .await
             .unwrap(),
     );
