@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use redb::{ReadableDatabase as _, ReadableTableMetadata as _, TableDefinition};
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// A stored evaluation key: the whole `EvaluationKey` message as uploaded, and its metadata
 /// timestamp (kept beside it so `/config` need not decode megabytes to answer).
@@ -204,7 +204,14 @@ impl RedisKeyStore {
     /// Connects to `url` (e.g. `redis://127.0.0.1:6379/0`); keys are stored under `prefix`.
     pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<Self, KeyStoreError> {
         let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        // Few, quick retries: a replica that cannot reach its store should say so at start-up, not
+        // after a minute of back-off; later reconnects are the manager's job.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let conn = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             conn,
             prefix: prefix.to_owned(),
