@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::PirError;
+use crate::proto::pir;
 use crate::sharding::{Sharding, ShardingFunction};
 
 /// One row: a keyword (arbitrary bytes) and its value.
@@ -73,4 +74,29 @@ pub fn shard_rows(
 
 fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The rows of a `KeywordDatabase` message, in order.
+pub fn rows_from_proto(database: pir::KeywordDatabase) -> Vec<KeywordValuePair> {
+    database
+        .rows
+        .into_iter()
+        .map(|row| KeywordValuePair {
+            keyword: row.keyword,
+            value: row.value,
+        })
+        .collect()
+}
+
+/// A `KeywordDatabase` message holding `rows`, in order.
+pub fn rows_to_proto(rows: &[KeywordValuePair]) -> pir::KeywordDatabase {
+    pir::KeywordDatabase {
+        rows: rows
+            .iter()
+            .map(|row| pir::KeywordDatabaseRow {
+                keyword: row.keyword.clone(),
+                value: row.value.clone(),
+            })
+            .collect(),
+    }
 }

@@ -1,11 +1,19 @@
 //! Apple-compatible keyword PIR (MulPIR), the layer above BFV (spec/pir-protocol.md §2–§5).
 //!
-//! What is here: keyword hashing and candidate buckets ([`keyword`]), sharding ([`sharding`],
-//! [`keyword_database`]), hash buckets ([`bucket`]), cuckoo tables ([`cuckoo`]), coefficient
-//! packing ([`packing`]), MulPIR parameters ([`index_pir`]) and evaluation-key configs
-//! ([`evaluation_key`]), and Apple's `PIRProcessDatabase` JSON config ([`process_config`]).
-//! Everything that needs BFV arithmetic (the Eval-form database, query expansion, response
-//! computation, the client) builds on these in modules of its own.
+//! - Wire types: [`proto`] (our transcription of Apple's `.proto` files, prost, sharing the HE
+//!   messages of `he::proto`), the ids over them ([`canonical`]), text format ([`text_format`]).
+//! - Keyword PIR: keyword hashing and candidate buckets ([`keyword`]), sharding ([`sharding`],
+//!   [`keyword_database`]), hash buckets ([`bucket`]), cuckoo tables ([`cuckoo`]), a shard's
+//!   buckets and parameters ([`keyword_pir`]).
+//! - MulPIR parameters: dimensions and coordinates ([`index_pir`]), evaluation-key configs
+//!   ([`evaluation_key`]), coefficient packing ([`packing`]) and the coefficients of each
+//!   database plaintext ([`plaintext_layout`]).
+//! - Files and service config: params files ([`params_file`]), Apple's `PIRProcessDatabase`
+//!   JSON ([`process_config`]), a usecase's `PIRConfig` and `config_id` ([`usecase_config`]).
+//!
+//! What needs BFV arithmetic (the Eval-form database, query expansion, response computation,
+//! the client) builds on these in modules of its own. No I/O here: callers pass bytes, text and
+//! RNGs.
 //!
 //! ```
 //! use pir::keyword::hash_indices;
@@ -19,6 +27,7 @@
 //! ```
 
 pub mod bucket;
+pub mod canonical;
 pub mod cuckoo;
 mod error;
 pub mod evaluation_key;
@@ -27,7 +36,12 @@ pub mod keyword;
 pub mod keyword_database;
 pub mod keyword_pir;
 pub mod packing;
+pub mod params_file;
+pub mod plaintext_layout;
 pub mod process_config;
+pub mod proto;
 pub mod sharding;
+pub mod text_format;
+pub mod usecase_config;
 
 pub use error::PirError;

@@ -39,3 +39,53 @@ proptest! {
         prop_assert!(back[raw.len()..].iter().all(|&b| b == 0));
     }
 }
+
+mod wire {
+    use pir::params_file::from_pir_parameters;
+    use pir::process_config::ProcessConfig;
+    use pir::proto::{api, api_shared, pir as pir_proto};
+    use pir::text_format;
+    use pir::usecase_config::UsecaseConfig;
+    use proptest::prelude::*;
+    use prost::Message;
+
+    proptest! {
+        #[test]
+        fn request_and_key_decoding_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = api::Requests::decode(raw.as_slice());
+            let _ = api::ConfigRequest::decode(raw.as_slice());
+            let _ = api_shared::EvaluationKeys::decode(raw.as_slice());
+        }
+
+        #[test]
+        fn params_validation_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(params) = pir_proto::PirParameters::decode(raw.as_slice()) {
+                let _ = from_pir_parameters(&params);
+                let _ = UsecaseConfig::from_shards(&[params.clone(), params]);
+            }
+        }
+
+        #[test]
+        fn text_parsing_never_panics(text in "\\PC{0,200}") {
+            let _ = text_format::parse::<pir_proto::PirParameters>(&text);
+            let _ = text_format::parse::<pir_proto::KeywordDatabase>(&text);
+            let _ = ProcessConfig::from_json(&text);
+        }
+
+        #[test]
+        fn text_like_input_never_panics(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("rows"), Just("{"), Just("}"), Just("["), Just("]"), Just(":"), Just(","),
+                    Just("keyword"), Just("value"), Just("\"a\\x0"), Just("\"\\377\""), Just("num_entries"),
+                    Just("1"), Just("-1"), Just("dimensions"), Just("18446744073709551616"),
+                ],
+                0..40,
+            )
+        ) {
+            let text = parts.join(" ");
+            let _ = text_format::parse::<pir_proto::KeywordDatabase>(&text);
+            let _ = text_format::parse::<pir_proto::PirParameters>(&text);
+        }
+    }
+}
