@@ -12,7 +12,7 @@ use rand::RngCore;
 
 use crate::PirError;
 use crate::bucket::{self, BucketEntry, HashBucket, MAX_SLOT_COUNT, MAX_VALUE_SIZE};
-use crate::keyword::{hash_indices, keyword_hash};
+use crate::keyword::{hash_indices_of_hash, hash_indices_with, index_hash, keyword_hash};
 use crate::keyword_database::KeywordValuePair;
 
 /// How the number of buckets is chosen.
@@ -187,14 +187,29 @@ pub struct CuckooSummary {
     pub load_factor: f32,
 }
 
+/// One occupied slot: the row's keyword hash (kept for the bucket tag and fast comparisons) and
+/// its index in the rows.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    row: usize,
+}
+
 /// A built cuckoo table over borrowed rows. Table `i` holds the buckets
 /// `[i · buckets_per_table, (i + 1) · buckets_per_table)`.
 #[derive(Debug, Clone)]
 pub struct CuckooTable<'a> {
     config: CuckooConfig,
     rows: &'a [KeywordValuePair],
-    /// Per bucket, indices into `rows`, in slot order.
-    buckets: Vec<Vec<usize>>,
+    /// Per row, its keyword hash.
+    hashes: Vec<u64>,
+    /// Per row, [`index_hash`] for counters `0..hash_function_count`: the SHA-256 work of its
+    /// candidates, whatever the table size.
+    raw_indices: Vec<u64>,
+    /// Per bucket, its slots in order.
+    buckets: Vec<Vec<Slot>>,
+    /// Per bucket, its serialized size.
+    sizes: Vec<usize>,
 }
 
 impl<'a> CuckooTable<'a> {
@@ -224,13 +239,23 @@ impl<'a> CuckooTable<'a> {
             }
             BucketCount::FixedSize { bucket_count } => next_multiple(bucket_count, tables),
         };
+        let hashes: Vec<u64> = rows.iter().map(|r| keyword_hash(&r.keyword)).collect();
+        let counters = u8::try_from(tables).unwrap_or(u8::MAX);
+        let raw_indices = hashes
+            .iter()
+            .flat_map(|&h| (0..counters).map(move |c| index_hash(h, c)))
+            .collect();
         let mut table = Self {
             config,
             rows,
+            hashes,
+            raw_indices,
             buckets: vec![Vec::new(); bucket_count],
+            sizes: vec![bucket::serialized_size([]); bucket_count],
         };
+        let mut candidates = Vec::with_capacity(tables);
         for row in 0..rows.len() {
-            table.insert(row, rng)?;
+            table.insert(row, rng, &mut candidates)?;
         }
         table.validate()?;
         Ok(table)
@@ -258,35 +283,40 @@ impl<'a> CuckooTable<'a> {
 
     /// The value of `keyword`, looked up in its candidate buckets.
     pub fn get(&self, keyword: &[u8]) -> Option<&'a [u8]> {
-        self.candidates(keyword).into_iter().find_map(|b| {
-            self.buckets.get(b)?.iter().find_map(|&r| {
-                let row = self.rows.get(r)?;
-                (row.keyword == keyword).then_some(row.value.as_slice())
-            })
-        })
+        let (b, s) = self.position(keyword)?;
+        let slot = self.buckets.get(b)?.get(s)?;
+        self.rows.get(slot.row).map(|r| r.value.as_slice())
     }
 
     /// The global bucket index (table-major) and slot holding `keyword`, if present.
     pub fn position(&self, keyword: &[u8]) -> Option<(usize, usize)> {
-        self.candidates(keyword).into_iter().find_map(|b| {
-            let slot = self
-                .buckets
-                .get(b)?
-                .iter()
-                .position(|&r| self.rows.get(r).is_some_and(|row| row.keyword == keyword))?;
+        let hash = keyword_hash(keyword);
+        let mut candidates = Vec::with_capacity(self.table_count());
+        self.candidates(hash, &mut candidates);
+        candidates.into_iter().find_map(|b| {
+            let slot = self.buckets.get(b)?.iter().position(|slot| {
+                slot.hash == hash
+                    && self
+                        .rows
+                        .get(slot.row)
+                        .is_some_and(|r| r.keyword == keyword)
+            })?;
             Some((b, slot))
         })
     }
 
     /// The bucket at a global index as a [`HashBucket`].
     pub fn bucket(&self, index: usize) -> Option<HashBucket> {
-        let slots = self.buckets.get(index)?;
-        let entries = slots
+        let entries = self
+            .buckets
+            .get(index)?
             .iter()
-            .filter_map(|&r| self.rows.get(r))
-            .map(|row| BucketEntry {
-                keyword_hash: keyword_hash(&row.keyword),
-                value: row.value.clone(),
+            .filter_map(|slot| {
+                let row = self.rows.get(slot.row)?;
+                Some(BucketEntry {
+                    keyword_hash: slot.hash,
+                    value: row.value.clone(),
+                })
             })
             .collect();
         // Slot counts and value sizes were checked on insertion.
@@ -295,25 +325,35 @@ impl<'a> CuckooTable<'a> {
 
     /// Every bucket serialized (no padding), table 0 first.
     pub fn serialized_buckets(&self) -> Vec<Vec<u8>> {
-        (0..self.buckets.len())
-            .filter_map(|b| self.bucket(b))
-            .map(|b| b.serialize())
+        self.buckets
+            .iter()
+            .zip(&self.sizes)
+            .map(|(slots, &size)| {
+                let mut out = Vec::with_capacity(size);
+                // At most 255 slots and 65535-byte values, checked on insertion.
+                out.push(slots.len() as u8);
+                for slot in slots {
+                    let value = self
+                        .rows
+                        .get(slot.row)
+                        .map_or(&[][..], |r| r.value.as_slice());
+                    out.extend_from_slice(&slot.hash.to_le_bytes());
+                    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+                    out.extend_from_slice(value);
+                }
+                out
+            })
             .collect()
     }
 
     /// The largest serialized bucket (Apple's keyword-PIR entry size with expansion).
     pub fn max_serialized_bucket_size(&self) -> usize {
-        (0..self.buckets.len())
-            .map(|b| self.bucket_size(b, None, None))
-            .max()
-            .unwrap_or(0)
+        self.sizes.iter().copied().max().unwrap_or(0)
     }
 
     /// Apple's `summarize`.
     pub fn summary(&self) -> CuckooSummary {
-        let total_size: usize = (0..self.buckets.len())
-            .map(|b| self.bucket_size(b, None, None))
-            .sum();
+        let total_size: usize = self.sizes.iter().sum();
         let capacity = self.buckets.len() * self.config.max_serialized_bucket_size;
         CuckooSummary {
             entry_count: self.buckets.iter().map(Vec::len).sum(),
@@ -327,44 +367,62 @@ impl<'a> CuckooTable<'a> {
         }
     }
 
-    /// Global bucket indices of `keyword`'s candidates: candidate `i` in table `i`.
-    fn candidates(&self, keyword: &[u8]) -> Vec<usize> {
+    /// Global bucket indices of a keyword's candidates: candidate `i` in table `i`.
+    fn candidates(&self, hash: u64, out: &mut Vec<usize>) {
         let per_table = self.buckets_per_table();
-        hash_indices(keyword, per_table, self.config.hash_function_count)
-            .into_iter()
-            .enumerate()
-            .map(|(table, index)| table * per_table + index)
-            .collect()
+        hash_indices_of_hash(hash, per_table, self.config.hash_function_count, out);
+        for (table, index) in out.iter_mut().enumerate() {
+            *index += table * per_table;
+        }
     }
 
-    fn value_len(&self, row: usize) -> usize {
-        self.rows.get(row).map_or(0, |r| r.value.len())
+    /// [`CuckooTable::candidates`] of a row, from its cached SHA-256 outputs.
+    fn row_candidates(&self, row: usize, out: &mut Vec<usize>) {
+        let k = self.config.hash_function_count;
+        let per_table = self.buckets_per_table();
+        let hash = self.hashes.get(row).copied().unwrap_or(0);
+        let cached = self.raw_indices.get(row * k..(row + 1) * k).unwrap_or(&[]);
+        hash_indices_with(
+            |c| {
+                cached
+                    .get(usize::from(c))
+                    .copied()
+                    .unwrap_or_else(|| index_hash(hash, c))
+            },
+            per_table,
+            k,
+            out,
+        );
+        for (table, index) in out.iter_mut().enumerate() {
+            *index += table * per_table;
+        }
     }
 
-    /// Serialized size of bucket `b`, leaving out slot `skip` and adding a value of `extra` bytes.
-    fn bucket_size(&self, b: usize, skip: Option<usize>, extra: Option<usize>) -> usize {
-        let slots = self.buckets.get(b).map_or(&[][..], Vec::as_slice);
-        let sizes = slots
-            .iter()
-            .enumerate()
-            .filter(|&(s, _)| Some(s) != skip)
-            .map(|(_, &r)| self.value_len(r))
-            .chain(extra);
-        bucket::serialized_size(sizes)
+    /// Serialized size a row adds to a bucket.
+    fn entry_size(&self, row: usize) -> usize {
+        bucket::ENTRY_OVERHEAD + self.rows.get(row).map_or(0, |r| r.value.len())
     }
 
-    fn insert(&mut self, row: usize, rng: &mut impl RngCore) -> Result<(), PirError> {
-        let size = self.value_len(row);
+    fn insert(
+        &mut self,
+        row: usize,
+        rng: &mut impl RngCore,
+        candidates: &mut Vec<usize>,
+    ) -> Result<(), PirError> {
+        let size = self.rows.get(row).map_or(0, |r| r.value.len());
         if size > MAX_VALUE_SIZE {
             return Err(PirError::ValueTooLarge { size });
         }
-        if bucket::serialized_size([size]) > self.config.max_serialized_bucket_size {
+        let max = self.config.max_serialized_bucket_size;
+        if bucket::serialized_size([size]) > max {
             return Err(PirError::CuckooConstruction(format!(
-                "a {size}-byte value does not fit a bucket of at most {} bytes",
-                self.config.max_serialized_bucket_size
+                "a {size}-byte value does not fit a bucket of at most {max} bytes"
             )));
         }
-        let mut pending = row;
+        let mut pending = Slot {
+            hash: self.hashes.get(row).copied().unwrap_or(0),
+            row,
+        };
         let mut remaining = self.config.max_eviction_count;
         loop {
             if remaining == 0 {
@@ -373,39 +431,43 @@ impl<'a> CuckooTable<'a> {
                 remaining = self.config.max_eviction_count;
                 continue;
             }
-            let candidates = self.candidates(self.keyword(pending));
-            let pending_keyword = self.keyword(pending);
+            self.row_candidates(pending.row, candidates);
+            let pending_keyword = self.rows.get(pending.row).map(|r| r.keyword.as_slice());
             let present = candidates.iter().any(|&b| {
                 self.buckets.get(b).is_some_and(|slots| {
-                    slots.iter().any(|&r| {
-                        self.rows
-                            .get(r)
-                            .is_some_and(|x| x.keyword == pending_keyword)
+                    slots.iter().any(|slot| {
+                        slot.hash == pending.hash
+                            && self.rows.get(slot.row).map(|r| r.keyword.as_slice())
+                                == pending_keyword
                     })
                 })
             });
             if present {
                 return Ok(());
             }
-            let pending_size = self.value_len(pending);
+            let pending_size = self.entry_size(pending.row);
             let free = candidates.iter().copied().find(|&b| {
                 self.buckets
                     .get(b)
                     .is_some_and(|slots| slots.len() < self.config.slot_count)
-                    && self.bucket_size(b, None, Some(pending_size))
-                        <= self.config.max_serialized_bucket_size
+                    && self.sizes.get(b).is_some_and(|&s| s + pending_size <= max)
             });
-            if let Some(slots) = free.and_then(|b| self.buckets.get_mut(b)) {
+            if let Some(b) = free
+                && let (Some(slots), Some(bucket_size)) =
+                    (self.buckets.get_mut(b), self.sizes.get_mut(b))
+            {
                 slots.push(pending);
+                *bucket_size += pending_size;
                 return Ok(());
             }
             let mut evictable: Vec<(usize, usize)> = Vec::new();
-            for &b in &candidates {
-                let len = self.buckets.get(b).map_or(0, Vec::len);
-                for s in 0..len {
-                    if self.bucket_size(b, Some(s), Some(pending_size))
-                        <= self.config.max_serialized_bucket_size
-                    {
+            for &b in candidates.iter() {
+                let (Some(slots), Some(&bucket_size)) = (self.buckets.get(b), self.sizes.get(b))
+                else {
+                    continue;
+                };
+                for (s, slot) in slots.iter().enumerate() {
+                    if bucket_size - self.entry_size(slot.row) + pending_size <= max {
                         evictable.push((b, s));
                     }
                 }
@@ -427,13 +489,15 @@ impl<'a> CuckooTable<'a> {
                     "eviction slot out of range".into(),
                 ));
             };
-            pending = std::mem::replace(slot, pending);
+            let evicted = std::mem::replace(slot, pending);
+            let evicted_size =
+                bucket::ENTRY_OVERHEAD + self.rows.get(evicted.row).map_or(0, |r| r.value.len());
+            if let Some(bucket_size) = self.sizes.get_mut(b) {
+                *bucket_size = *bucket_size - evicted_size + pending_size;
+            }
+            pending = evicted;
             remaining -= 1;
         }
-    }
-
-    fn keyword(&self, row: usize) -> &'a [u8] {
-        self.rows.get(row).map_or(&[][..], |r| r.keyword.as_slice())
     }
 
     fn expand(&mut self, rng: &mut impl RngCore) -> Result<(), PirError> {
@@ -459,15 +523,26 @@ impl<'a> CuckooTable<'a> {
             )));
         }
         let old = std::mem::replace(&mut self.buckets, vec![Vec::new(); new_count]);
-        for row in old.into_iter().flatten() {
-            self.insert(row, rng)?;
+        self.sizes = vec![bucket::serialized_size([]); new_count];
+        let mut candidates = Vec::with_capacity(self.table_count());
+        for slot in old.into_iter().flatten() {
+            self.insert(slot.row, rng, &mut candidates)?;
         }
         Ok(())
     }
 
     fn validate(&self) -> Result<(), PirError> {
-        for row in self.rows {
-            if self.get(&row.keyword) != Some(row.value.as_slice()) {
+        let mut candidates = Vec::with_capacity(self.table_count());
+        for (r, row) in self.rows.iter().enumerate() {
+            self.row_candidates(r, &mut candidates);
+            let hash = self.hashes.get(r).copied();
+            let found = candidates.iter().find_map(|&b| {
+                self.buckets.get(b)?.iter().find_map(|slot| {
+                    let stored = self.rows.get(slot.row)?;
+                    (Some(slot.hash) == hash && stored.keyword == row.keyword).then_some(stored)
+                })
+            });
+            if found.map(|stored| &stored.value) != Some(&row.value) {
                 return Err(PirError::CuckooConstruction(
                     "validation failed: a row is not in its candidate buckets".into(),
                 ));

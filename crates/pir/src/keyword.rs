@@ -22,31 +22,63 @@ pub fn keyword_hash(keyword: &[u8]) -> u64 {
 /// as Apple does, although each candidate goes to a different table.
 /// A `bucket_count` of 0 yields an empty list.
 pub fn hash_indices(keyword: &[u8], bucket_count: usize, hash_function_count: usize) -> Vec<usize> {
-    if bucket_count == 0 {
-        return Vec::new();
-    }
-    let hash = keyword_hash(keyword);
-    let mut candidates: Vec<usize> = Vec::with_capacity(hash_function_count);
-    for _ in 0..hash_function_count {
-        let mut counter = 0u8;
-        let mut index = index_from_hash(hash, bucket_count, counter);
-        while candidates.contains(&index) && counter < MAX_RETRIES {
-            counter += 1;
-            index = index_from_hash(hash, bucket_count, counter);
-        }
-        candidates.push(index);
-    }
+    let mut candidates = Vec::with_capacity(hash_function_count);
+    hash_indices_of_hash(
+        keyword_hash(keyword),
+        bucket_count,
+        hash_function_count,
+        &mut candidates,
+    );
     candidates
 }
 
-/// `u64::from_le_bytes(SHA256(BE64(hash) || counter)[0..8]) % bucket_count`.
-fn index_from_hash(hash: u64, bucket_count: usize, counter: u8) -> usize {
+/// [`hash_indices`] from a precomputed [`keyword_hash`], written into `out` (cleared first).
+pub fn hash_indices_of_hash(
+    hash: u64,
+    bucket_count: usize,
+    hash_function_count: usize,
+    out: &mut Vec<usize>,
+) {
+    hash_indices_with(
+        |counter| index_hash(hash, counter),
+        bucket_count,
+        hash_function_count,
+        out,
+    );
+}
+
+/// [`hash_indices`] given `raw(counter)` = [`index_hash`]`(hash, counter)`, so callers can
+/// cache the SHA-256 outputs, which do not depend on the bucket count.
+pub fn hash_indices_with(
+    mut raw: impl FnMut(u8) -> u64,
+    bucket_count: usize,
+    hash_function_count: usize,
+    out: &mut Vec<usize>,
+) {
+    out.clear();
+    if bucket_count == 0 {
+        return;
+    }
+    // The remainder is below `bucket_count`, so it fits in usize.
+    let mut index_at = |counter: u8| (raw(counter) % bucket_count as u64) as usize;
+    for _ in 0..hash_function_count {
+        let mut counter = 0u8;
+        let mut index = index_at(counter);
+        while out.contains(&index) && counter < MAX_RETRIES {
+            counter += 1;
+            index = index_at(counter);
+        }
+        out.push(index);
+    }
+}
+
+/// `u64::from_le_bytes(SHA256(BE64(hash) || counter)[0..8])`, before reduction modulo the
+/// bucket count.
+pub fn index_hash(hash: u64, counter: u8) -> u64 {
     let mut hasher = Sha256::new();
     hasher.update(hash.to_be_bytes());
     hasher.update([counter]);
-    let value = digest_prefix(hasher.finalize().into());
-    // The remainder is below `bucket_count`, so it fits in usize.
-    (value % bucket_count as u64) as usize
+    digest_prefix(hasher.finalize().into())
 }
 
 fn digest_prefix(digest: [u8; 32]) -> u64 {
