@@ -1,5 +1,5 @@
 //! The wire types: prost code generated from our transcription of Apple's `.proto` files
-//! (`proto/`, spec/pir-protocol.md §2), with the HE messages taken from [`he::proto`].
+//! (`proto/`, spec/pir-protocol.md §2), with the HE messages taken from [`::he::proto`].
 //!
 //! Packages, message names and field numbers are Apple's. prost's encoding is what Apple's
 //! hashes need (fields ascending, defaults dropped, packed repeated scalars, presence fields
