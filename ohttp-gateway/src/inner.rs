@@ -65,12 +65,11 @@ impl InnerRequest {
         let msg = Message::read_bhttp(&mut Cursor::new(bytes))
             .map_err(|_| GatewayError::BadInnerRequest("not a binary HTTP message"))?;
         let control = msg.control();
-        let (Some(method), Some(scheme), Some(authority), Some(path)) = (
-            control.method(),
-            control.scheme(),
-            control.authority(),
-            control.path(),
-        ) else {
+        // bhttp reports an empty authority as absent; Host then names the target.
+        let authority = control.authority().unwrap_or_default();
+        let (Some(method), Some(scheme), Some(path)) =
+            (control.method(), control.scheme(), control.path())
+        else {
             return Err(GatewayError::BadInnerRequest("not a request"));
         };
         if scheme != b"https" {

@@ -89,9 +89,11 @@ fn offered_suites() -> Vec<SymmetricSuite> {
     ]
 }
 
-/// Derives the X25519 key config for a seed.
-pub fn derive_config(id: KeyId, seed: &KeySeed) -> Result<KeyConfig, GatewayError> {
-    KeyConfig::derive(id.0, Kem::X25519Sha256, offered_suites(), seed.as_bytes())
+/// Derives the X25519 key config with the offered suites from input keying material
+/// (RFC 9180 DeriveKeyPair). Seed length policy is [`KeySeed`]'s; this takes any IKM so the
+/// crate's 25-byte vector can be checked.
+pub fn derive_config(id: KeyId, ikm: &[u8]) -> Result<KeyConfig, GatewayError> {
+    KeyConfig::derive(id.0, Kem::X25519Sha256, offered_suites(), ikm)
         .map_err(|e| GatewayError::KeyConfig(format!("derive failed: {e}")))
 }
 
@@ -111,7 +113,7 @@ impl KeyRing {
         let mut published_configs = Vec::new();
         let mut current = Vec::new();
         for spec in specs {
-            let config = derive_config(spec.id, &spec.seed)?;
+            let config = derive_config(spec.id, spec.seed.as_bytes())?;
             if spec.state == KeyState::Current {
                 published_configs.push(config.clone());
                 current.push(spec.id);
