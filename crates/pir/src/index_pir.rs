@@ -1,12 +1,13 @@
-//! MulPIR parameters: database dimensions, entry packing and the client's coordinates
-//! (spec/pir-protocol.md §4.2, §4.4 "client mapping", §4.5 one-positions; Apple's
-//! `IndexPirConfig`, `IndexPirParameter`, `MulPir.generateParameter`, `MulPirClient`).
+//! MulPIR parameters: database dimensions, entry packing, the client's coordinates and the
+//! plaintexts of a query (spec/pir-protocol.md §4.2, §4.4 "client mapping", §4.5; Apple's
+//! `IndexPirConfig`, `IndexPirParameter`, `MulPir.generateParameter`, `MulPirClient`,
+//! `PirUtil.compressBinaryInputs`).
 //!
 //! Everything here depends on the ring only through `bytes_per_plaintext`
 //! ([`crate::packing::bytes_per_plaintext`]) and the polynomial degree.
 
 use crate::PirError;
-use crate::evaluation_key::{EvaluationKeyConfig, KeyCompression};
+use crate::evaluation_key::{EvaluationKeyConfig, KeyCompression, ceil_log2};
 
 /// What index PIR is asked to serve (Apple's `IndexPirConfig`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +223,53 @@ impl IndexPirParameter {
         }
         Ok(positions)
     }
+
+    /// Query ciphertexts for `index_count` indices in a ring of `degree` coefficients: the
+    /// expanded inputs (`expanded_query_count · index_count`), `degree` per ciphertext.
+    pub fn query_ciphertext_count(&self, index_count: usize, degree: usize) -> usize {
+        if degree == 0 {
+            return 0;
+        }
+        (self.expanded_query_count() * index_count).div_ceil(degree)
+    }
+
+    /// The coefficient plaintexts a client encrypts to query `indices`: one per query
+    /// ciphertext, `degree` coefficients each, holding `inv(2^ceilLog2(count_b)) mod t` at this
+    /// block's one-positions (`count_b`: the inputs of block `b`), so that expansion by
+    /// `2^ceilLog2(count_b)` leaves exact 0/1 selectors (§4.5).
+    ///
+    /// # Errors
+    /// [`PirError::IndexOutOfRange`] as [`IndexPirParameter::coordinates`];
+    /// [`PirError::InvalidParameters`] for a degree of 0 or an even plaintext modulus.
+    pub fn query_plaintexts(
+        &self,
+        indices: &[usize],
+        bytes_per_plaintext: usize,
+        degree: usize,
+        plaintext_modulus: u64,
+    ) -> Result<Vec<Vec<u64>>, PirError> {
+        if degree == 0 || plaintext_modulus.is_multiple_of(2) {
+            return Err(PirError::InvalidParameters(format!(
+                "degree {degree} must be ≥ 1 and plaintext modulus {plaintext_modulus} odd"
+            )));
+        }
+        let total = self.expanded_query_count() * indices.len();
+        let mut plaintexts: Vec<Vec<u64>> = (0..self.query_ciphertext_count(indices.len(), degree))
+            .map(|_| vec![0; degree])
+            .collect();
+        for position in self.query_one_positions(indices, bytes_per_plaintext)? {
+            let block = position / degree;
+            let count = (total - block * degree).min(degree);
+            let value = inverse_power_of_two(ceil_log2(count), plaintext_modulus);
+            if let Some(slot) = plaintexts
+                .get_mut(block)
+                .and_then(|p| p.get_mut(position % degree))
+            {
+                *slot = value;
+            }
+        }
+        Ok(plaintexts)
+    }
 }
 
 /// `entry_size` plus the width of its length prefix when encoded: 1 byte up to 255, 2 up to
@@ -237,4 +285,17 @@ fn encoded_entry_size(entry_size: usize, encoding_entry_size: bool) -> usize {
         _ => 8,
     };
     entry_size + width
+}
+
+/// `2^-e mod t` for odd `t`: halving `e` times, where half of an odd `x` is `(x + t) / 2`.
+fn inverse_power_of_two(e: u32, t: u64) -> u64 {
+    let mut x: u128 = 1;
+    for _ in 0..e {
+        if x % 2 == 1 {
+            x += u128::from(t);
+        }
+        x /= 2;
+    }
+    // x stays below t.
+    x as u64
 }

@@ -335,10 +335,29 @@ fn query_index_arithmetic_matches_the_manifest() {
                     encrypted.num_pir_calls as usize,
                     keyword.hash_function_count
                 );
+                let ciphertexts = query["ciphertext_count"].as_u64().expect("count") as usize;
+                assert_eq!(encrypted.ciphertexts.len(), ciphertexts);
+                let ep = params.encryption_parameters.as_ref().expect("ep");
+                let degree = ep.polynomial_degree as usize;
                 assert_eq!(
-                    encrypted.ciphertexts.len() as u64,
-                    query["ciphertext_count"].as_u64().expect("count")
+                    index.query_ciphertext_count(candidates.len(), degree),
+                    ciphertexts
                 );
+                let plaintexts = index
+                    .query_plaintexts(&candidates, bpp, degree, ep.plaintext_modulus)
+                    .expect("plaintexts");
+                let ones = as_usizes(&query["one_positions"]);
+                let values = as_usizes(&query["one_value_per_ciphertext"]);
+                for (b, plaintext) in plaintexts.iter().enumerate() {
+                    for (j, &coefficient) in plaintext.iter().enumerate() {
+                        let expected = if ones.contains(&(b * degree + j)) {
+                            values[b] as u64
+                        } else {
+                            0
+                        };
+                        assert_eq!(coefficient, expected);
+                    }
+                }
                 checked += 1;
             }
         }

@@ -353,3 +353,43 @@ fn split_entries_and_length_prefixes_lay_out_like_apple() {
     assert!(table_plaintexts(&too_big, &index, 10, 20).is_err());
     assert!(table_plaintexts(&entries[..9], &index, 10, 20).is_err());
 }
+
+#[test]
+fn query_plaintexts_scale_each_block_by_its_own_count() {
+    // N = 16, t = 1153, dims [5, 3] (8 inputs per index), 3 indices: 24 inputs in blocks of 16
+    // and 8, scaled by 2^-4 and 2^-3.
+    let index = IndexPirParameter {
+        entry_count: 15,
+        entry_size: 20,
+        dimensions: vec![5, 3],
+        batch_size: 3,
+        evaluation_key_config: pir::evaluation_key::EvaluationKeyConfig::default(),
+        encoding_entry_size: false,
+    };
+    let indices = [0, 7, 14];
+    assert_eq!(index.query_ciphertext_count(3, 16), 2);
+    let plaintexts = index
+        .query_plaintexts(&indices, 20, 16, 1153)
+        .expect("plaintexts");
+    let ones = index.query_one_positions(&indices, 20).expect("positions");
+    assert_eq!(ones, [0, 5, 10, 14, 20, 23]);
+    let (inv16, inv8) = (1081, 1009);
+    assert_eq!((inv16 * 16) % 1153, 1);
+    assert_eq!((inv8 * 8) % 1153, 1);
+    for (b, plaintext) in plaintexts.iter().enumerate() {
+        assert_eq!(plaintext.len(), 16);
+        for (j, &c) in plaintext.iter().enumerate() {
+            let scale = if b == 0 { inv16 } else { inv8 };
+            assert_eq!(
+                c,
+                if ones.contains(&(b * 16 + j)) {
+                    scale
+                } else {
+                    0
+                }
+            );
+        }
+    }
+    assert!(index.query_plaintexts(&[15], 20, 16, 1153).is_err());
+    assert!(index.query_plaintexts(&indices, 20, 16, 1024).is_err());
+}
