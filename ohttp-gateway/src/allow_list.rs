@@ -36,6 +36,12 @@ impl Upstream {
         })
     }
 
+    /// `http://host:port`, the unit of connection pooling.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// The URL to send an inner request with this path and query to.
     #[must_use]
     pub fn url_for(&self, path_and_query: &str) -> String {
@@ -72,6 +78,11 @@ impl AllowList {
             }
         }
         Ok(Self { targets })
+    }
+
+    /// The configured upstreams.
+    pub fn upstreams(&self) -> impl Iterator<Item = &Upstream> {
+        self.targets.values()
     }
 
     /// Number of targets.

@@ -30,6 +30,9 @@ pub enum GatewayError {
         /// The configured limit.
         limit: usize,
     },
+    /// The relay did not deliver the body in time.
+    #[error("request body not received in time")]
+    RequestTimeout,
     /// Outer body too short or not an Encapsulated Request.
     #[error("encapsulated request is malformed or shorter than 55 bytes")]
     Malformed,
@@ -76,6 +79,7 @@ impl GatewayError {
             Self::MethodNotAllowed => Wire::Plain(405),
             Self::UnsupportedMediaType => Wire::Plain(415),
             Self::RequestTooLarge { .. } => Wire::Plain(413),
+            Self::RequestTimeout => Wire::Plain(408),
             Self::Malformed => Wire::Plain(400),
             Self::UnknownKey(_) | Self::UnsupportedSuite => Wire::KeyProblem,
             // §6.4: the server has the key but cannot decrypt.
@@ -88,6 +92,16 @@ impl GatewayError {
         }
     }
 
+    /// The status to put inside the encrypted response when this error happens after
+    /// decryption; a plaintext-class error there (a bug) becomes 500.
+    #[must_use]
+    pub fn inner_status(&self) -> u16 {
+        match self.wire() {
+            Wire::Encrypted(status) => status,
+            Wire::Plain(_) | Wire::KeyProblem => 500,
+        }
+    }
+
     /// Short label for the outcome metric (no request content).
     #[must_use]
     pub fn outcome(&self) -> &'static str {
@@ -95,6 +109,7 @@ impl GatewayError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RequestTooLarge { .. } => "request_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::Malformed => "malformed",
             Self::UnknownKey(_) => "config_mismatch",
             Self::UnsupportedSuite => "unsupported_suite",
@@ -119,6 +134,7 @@ mod tests {
             (GatewayError::MethodNotAllowed, Wire::Plain(405)),
             (GatewayError::UnsupportedMediaType, Wire::Plain(415)),
             (GatewayError::RequestTooLarge { limit: 1 }, Wire::Plain(413)),
+            (GatewayError::RequestTimeout, Wire::Plain(408)),
             (GatewayError::Malformed, Wire::Plain(400)),
             (GatewayError::UnknownKey(9), Wire::KeyProblem),
             (GatewayError::UnsupportedSuite, Wire::KeyProblem),
