@@ -1,1 +1,4 @@
-//! he: see README.md and ../shared/DESIGN.md.
+//! he: RNS-BFV homomorphic encryption byte-compatible with Apple's swift-homomorphic-encryption
+//! (spec: bfv.md).
+
+pub mod proto;
