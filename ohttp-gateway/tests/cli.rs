@@ -1,6 +1,11 @@
 //! The binary as a black box: help, key-file management, configuration validation before
 //! binding, and a real serve run stopped by SIGTERM.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Command, Stdio};

@@ -1,6 +1,11 @@
 //! End to end: OHTTP client → gateway → a real axum target on 127.0.0.1, over HTTP/1.1 and
 //! HTTP/2, cleartext and TLS, both Binary HTTP framings; bad inputs; key rotation.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 mod common;
 
 use std::sync::Arc;

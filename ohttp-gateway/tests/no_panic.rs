@@ -1,6 +1,11 @@
 //! Property tests: the decoders of network input return errors, never panic, on arbitrary
 //! bytes and on mutations of valid messages.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use bhttp::Mode;
 use ohttp_gateway::client::Client;
 use ohttp_gateway::codepoints::KeyId;

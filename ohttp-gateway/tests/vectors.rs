@@ -1,6 +1,12 @@
 //! Known-answer tests from vectors/ohttp/ohttp.json: RFC 9458 Appendix A, the ohttp crate's
 //! derive vector, RFC 9292 §5 examples and the Apple-style request.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
 use std::io::Cursor;
 
 use aes_gcm::aead::{Aead as _, KeyInit as _};

@@ -1,8 +1,6 @@
 //! Test harness: a real axum target and the gateway on 127.0.0.1 port 0, and a per-request
 //! HTTP client over cleartext or TLS, HTTP/1.1 or HTTP/2.
 
-#![allow(dead_code, reason = "each test binary uses part of the harness")]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
