@@ -4,6 +4,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = "proto/apple/swift_homomorphic_encryption/v1/he.proto";
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile([file], ["proto"])?;
-    prost_build::Config::new().compile_fds(fds)?;
+    // Ordered maps: SwiftProtobuf's deterministic encoding writes map entries sorted by key.
+    prost_build::Config::new()
+        .btree_map(["."])
+        .compile_fds(fds)?;
     Ok(())
 }
