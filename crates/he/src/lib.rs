@@ -1,4 +1,12 @@
 //! he: RNS-BFV homomorphic encryption byte-compatible with Apple's swift-homomorphic-encryption
 //! (spec: bfv.md).
 
+pub mod decrypt;
+mod error;
+pub mod modulus;
+pub mod ntt;
+pub mod packing;
+pub mod poly;
 pub mod proto;
+
+pub use error::Error;

@@ -2,4 +2,7 @@
 //! `proto/apple/swift_homomorphic_encryption/v1/he.proto` (spec bfv.md section 6.7).
 #![allow(missing_docs, clippy::all)]
 
-include!(concat!(env!("OUT_DIR"), "/apple.swift_homomorphic_encryption.v1.rs"));
+include!(concat!(
+    env!("OUT_DIR"),
+    "/apple.swift_homomorphic_encryption.v1.rs"
+));

@@ -1,0 +1,275 @@
+//! RNS polynomials with their representation in the type (`Poly<Coeff>` / `Poly<Eval>`), their
+//! context of moduli and NTT tables, and the bit-packed byte form (spec bfv.md §3, §6.2–6.3).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::Error;
+use crate::modulus::Modulus;
+use crate::ntt::Ntt;
+use crate::packing;
+
+/// Coefficient representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coeff;
+/// Evaluation (NTT) representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eval;
+
+/// Degree and moduli of a polynomial ring `Z_Q[X]/(X^N+1)` in RNS form, with NTT tables.
+#[derive(Debug, Clone)]
+pub struct PolyContext {
+    degree: usize,
+    ntt: Vec<Ntt>,
+}
+
+impl PolyContext {
+    /// A context for degree `degree` over `moduli`.
+    pub fn new(degree: usize, moduli: &[u64]) -> Result<Arc<Self>, Error> {
+        let ntt = moduli
+            .iter()
+            .map(|&q| Ntt::new(Modulus::new(q)?, degree))
+            .collect::<Result<_, _>>()?;
+        Ok(Arc::new(Self { degree, ntt }))
+    }
+
+    /// N.
+    pub fn degree(&self) -> usize {
+        self.degree
+    }
+
+    /// The moduli, in order.
+    pub fn moduli(&self) -> impl Iterator<Item = Modulus> + '_ {
+        self.ntt.iter().map(Ntt::modulus)
+    }
+
+    /// Number of moduli.
+    pub fn len(&self) -> usize {
+        self.ntt.len()
+    }
+
+    /// Whether there are no moduli.
+    pub fn is_empty(&self) -> bool {
+        self.ntt.is_empty()
+    }
+
+    /// The context of the first `count` moduli.
+    pub fn prefix(&self, count: usize) -> Result<Arc<Self>, Error> {
+        let ntt = self.ntt.get(..count).ok_or(Error::CountMismatch {
+            what: "moduli",
+            expected: self.ntt.len(),
+            got: count,
+        })?;
+        Ok(Arc::new(Self {
+            degree: self.degree,
+            ntt: ntt.to_vec(),
+        }))
+    }
+
+    /// Bytes of one serialized polynomial with `skip` low bits dropped per residue.
+    pub fn serialized_len(&self, skip: u32) -> Result<usize, Error> {
+        self.moduli()
+            .map(|q| packing::packed_len(self.degree, q.bits(), skip))
+            .sum()
+    }
+}
+
+/// An RNS polynomial: one row of N canonical residues per modulus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poly<F> {
+    rows: Vec<Vec<u64>>,
+    _form: PhantomData<F>,
+}
+
+impl<F> Poly<F> {
+    /// Builds a polynomial from rows, checking their shape and range against `ctx`.
+    pub fn from_rows(ctx: &PolyContext, rows: Vec<Vec<u64>>) -> Result<Self, Error> {
+        if rows.len() != ctx.len() {
+            return Err(Error::CountMismatch {
+                what: "polynomial rows",
+                expected: ctx.len(),
+                got: rows.len(),
+            });
+        }
+        for (row, q) in rows.iter().zip(ctx.moduli()) {
+            if row.len() != ctx.degree() {
+                return Err(Error::CountMismatch {
+                    what: "coefficients",
+                    expected: ctx.degree(),
+                    got: row.len(),
+                });
+            }
+            if let Some(&value) = row.iter().find(|&&c| c >= q.value()) {
+                return Err(Error::CoefficientOutOfRange {
+                    value,
+                    modulus: q.value(),
+                });
+            }
+        }
+        Ok(Self {
+            rows,
+            _form: PhantomData,
+        })
+    }
+
+    /// The residue rows.
+    pub fn rows(&self) -> &[Vec<u64>] {
+        &self.rows
+    }
+
+    fn retag<G>(self) -> Poly<G> {
+        Poly {
+            rows: self.rows,
+            _form: PhantomData,
+        }
+    }
+
+    /// Reads one polynomial (§6.2) from the start of `bytes`; returns it and the bytes consumed.
+    pub fn read(ctx: &PolyContext, bytes: &[u8], skip: u32) -> Result<(Self, usize), Error> {
+        let mut used = 0;
+        let mut rows = Vec::with_capacity(ctx.len());
+        for q in ctx.moduli() {
+            let rest = bytes.get(used..).unwrap_or_default();
+            let (row, n) = packing::unpack(rest, ctx.degree(), q.bits(), skip)?;
+            used += n;
+            rows.push(row);
+        }
+        Ok((Self::from_rows(ctx, rows)?, used))
+    }
+
+    /// Reads a polynomial that must fill `bytes` exactly.
+    pub fn from_bytes(ctx: &PolyContext, bytes: &[u8], skip: u32) -> Result<Self, Error> {
+        let (p, used) = Self::read(ctx, bytes, skip)?;
+        if used != bytes.len() {
+            return Err(Error::Trailing {
+                what: "polynomial",
+                extra: bytes.len() - used,
+            });
+        }
+        Ok(p)
+    }
+
+    /// Appends the §6.2 bytes (rows in modulus order, each bit-packed at ceil(log2 q) bits).
+    pub fn write(&self, ctx: &PolyContext, skip: u32, out: &mut Vec<u8>) -> Result<(), Error> {
+        for (row, q) in self.rows.iter().zip(ctx.moduli()) {
+            packing::pack(row, q.bits(), skip, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl Poly<Coeff> {
+    /// Forward NTT of every row.
+    pub fn ntt(mut self, ctx: &PolyContext) -> Poly<Eval> {
+        for (row, t) in self.rows.iter_mut().zip(&ctx.ntt) {
+            t.forward(row);
+        }
+        self.retag()
+    }
+}
+
+impl Poly<Eval> {
+    /// Inverse NTT of every row.
+    pub fn intt(mut self, ctx: &PolyContext) -> Poly<Coeff> {
+        for (row, t) in self.rows.iter_mut().zip(&ctx.ntt) {
+            t.inverse(row);
+        }
+        self.retag()
+    }
+
+    /// Point-wise product.
+    pub fn mul(&self, other: &Self, ctx: &PolyContext) -> Self {
+        let rows = self
+            .rows
+            .iter()
+            .zip(&other.rows)
+            .zip(ctx.moduli())
+            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.mul(x, y)).collect())
+            .collect();
+        Self {
+            rows,
+            _form: PhantomData,
+        }
+    }
+
+    /// Restriction to the first `count` moduli.
+    pub fn truncate(&self, count: usize) -> Self {
+        Self {
+            rows: self.rows.iter().take(count).cloned().collect(),
+            _form: PhantomData,
+        }
+    }
+}
+
+impl<F> Poly<F> {
+    /// Sum, in either form.
+    pub fn add(&self, other: &Self, ctx: &PolyContext) -> Self {
+        let rows = self
+            .rows
+            .iter()
+            .zip(&other.rows)
+            .zip(ctx.moduli())
+            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.add(x, y)).collect())
+            .collect();
+        Self {
+            rows,
+            _form: PhantomData,
+        }
+    }
+}
+
+/// Reads the multi-polynomial container (§6.3): u16 LE count, then each polynomial with its skip.
+pub fn read_polys<F>(
+    ctx: &PolyContext,
+    bytes: &[u8],
+    skips: &[u32],
+) -> Result<Vec<Poly<F>>, Error> {
+    let (Some(&lo), Some(&hi)) = (bytes.first(), bytes.get(1)) else {
+        return Err(Error::Truncated {
+            what: "poly count",
+            needed: 2,
+            have: bytes.len(),
+        });
+    };
+    let count = usize::from(u16::from_le_bytes([lo, hi]));
+    if !skips.is_empty() && skips.len() != count {
+        return Err(Error::CountMismatch {
+            what: "skip_lsbs entries",
+            expected: count,
+            got: skips.len(),
+        });
+    }
+    let mut used = 2;
+    let mut polys = Vec::with_capacity(count.min(16));
+    for i in 0..count {
+        let skip = skips.get(i).copied().unwrap_or(0);
+        let (p, n) = Poly::read(ctx, bytes.get(used..).unwrap_or_default(), skip)?;
+        used += n;
+        polys.push(p);
+    }
+    if used != bytes.len() {
+        return Err(Error::Trailing {
+            what: "polys",
+            extra: bytes.len() - used,
+        });
+    }
+    Ok(polys)
+}
+
+/// Writes the multi-polynomial container (§6.3).
+pub fn write_polys<F>(
+    ctx: &PolyContext,
+    polys: &[Poly<F>],
+    skips: &[u32],
+) -> Result<Vec<u8>, Error> {
+    let count = u16::try_from(polys.len()).map_err(|_| Error::CountMismatch {
+        what: "polynomials",
+        expected: usize::from(u16::MAX),
+        got: polys.len(),
+    })?;
+    let mut out = count.to_le_bytes().to_vec();
+    for (i, p) in polys.iter().enumerate() {
+        p.write(ctx, skips.get(i).copied().unwrap_or(0), &mut out)?;
+    }
+    Ok(out)
+}
