@@ -8,5 +8,7 @@ pub mod ntt;
 pub mod packing;
 pub mod poly;
 pub mod proto;
+pub mod rng;
+pub mod sample;
 
 pub use error::Error;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use he::poly::{Coeff, Eval, Poly, PolyContext, read_polys, write_polys};
 use he::proto::{self, serialized_ciphertext::SerializedCiphertextType};
+use he::rng::{NistAes128Ctr, SEED_LEN};
+use he::sample;
 use prost::Message;
 use serde_json::Value;
 
@@ -67,12 +69,15 @@ pub(super) fn check(root: &Path, set: &Value, report: &mut Report) {
         ),
         outcome,
     );
-    for object in ["secret_key", "evaluation_key"] {
-        report.push(
-            format!("reproduce {}/{object} from its seed", s.dir),
-            Outcome::Skip(PENDING.into()),
-        );
-    }
+    let seed = set.get("secret_key_seed").and_then(Value::as_str);
+    report.push(
+        format!("reproduce {}/secret_key.bin from its seed", s.dir),
+        s.secret_key_from_seed(seed),
+    );
+    report.push(
+        format!("reproduce {}/evaluation_key from its seed", s.dir),
+        Outcome::Skip(PENDING.into()),
+    );
     let results = set.get("results").and_then(Value::as_array);
     for result in results.into_iter().flatten() {
         let name = result.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -86,7 +91,33 @@ pub(super) fn check(root: &Path, set: &Value, report: &mut Report) {
     }
 }
 
+fn seed(hex_seed: Option<&str>) -> Result<[u8; SEED_LEN], Outcome> {
+    let bytes = hex::decode(hex_seed.unwrap_or("")).map_err(fail)?;
+    bytes
+        .try_into()
+        .map_err(|_| Outcome::Fail("seed is not 32 bytes".into()))
+}
+
 impl Set<'_> {
+    fn secret_key_from_seed(&self, hex_seed: Option<&str>) -> Outcome {
+        let seed = match seed(hex_seed) {
+            Ok(s) => s,
+            Err(o) => return o,
+        };
+        let bin = match self.read("secret_key.bin") {
+            Ok(b) => b,
+            Err(o) => return o,
+        };
+        let mut rng = NistAes128Ctr::new(&seed);
+        let made = sample::ternary(&self.all, &mut rng)
+            .and_then(|sk| write_polys(&self.all, &[sk.ntt(&self.all)], &[]));
+        match made {
+            Ok(out) if out == bin => Outcome::Pass,
+            Ok(_) => Outcome::Fail("secret key from the seed differs from secret_key.bin".into()),
+            Err(e) => fail(e),
+        }
+    }
+
     fn read(&self, name: &str) -> Result<Vec<u8>, Outcome> {
         super::read(self.root, &format!("{}/{name}", self.dir))
     }
@@ -162,46 +193,18 @@ impl Set<'_> {
             Ok(ct) => ct,
             Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
         };
-        let Some(SerializedCiphertextType::Full(full)) = ct.serialized_ciphertext_type else {
-            return (
-                Outcome::Skip(
-                    "seeded ciphertexts need the DRBG expansion, not implemented yet".into(),
-                ),
-                Outcome::Skip(
-                    "seeded ciphertexts need the DRBG expansion, not implemented yet".into(),
-                ),
-            );
-        };
         let ctx = match self.all.prefix(moduli) {
             Ok(c) => c,
             Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
         };
-        let polys: Vec<Poly<Coeff>> = if eval {
-            match read_polys::<Eval>(&ctx, &full.polys, &full.skip_lsbs) {
-                Ok(p) => {
-                    if write_polys(&ctx, &p, &full.skip_lsbs).as_deref() != Ok(&full.polys[..]) {
-                        return (
-                            Outcome::Fail("re-serialization differs".into()),
-                            Outcome::Skip("not deserialized".into()),
-                        );
-                    }
-                    p.into_iter().map(|p| p.intt(&ctx)).collect()
-                }
-                Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
-            }
-        } else {
-            match read_polys::<Coeff>(&ctx, &full.polys, &full.skip_lsbs) {
-                Ok(p) => {
-                    if write_polys(&ctx, &p, &full.skip_lsbs).as_deref() != Ok(&full.polys[..]) {
-                        return (
-                            Outcome::Fail("re-serialization differs".into()),
-                            Outcome::Skip("not deserialized".into()),
-                        );
-                    }
-                    p
-                }
-                Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
-            }
+        let polys = match ct.serialized_ciphertext_type {
+            Some(SerializedCiphertextType::Full(full)) => load_full(&ctx, &full, eval),
+            Some(SerializedCiphertextType::Seeded(seeded)) => load_seeded(&ctx, &seeded, eval),
+            None => Err(Outcome::Fail("no ciphertext in the message".into())),
+        };
+        let polys = match polys {
+            Ok(p) => p,
+            Err(o) => return (o, Outcome::Skip("not deserialized".into())),
         };
         let Some(secret) = secret else {
             return (Outcome::Pass, Outcome::Skip("no secret key".into()));
@@ -236,5 +239,59 @@ impl Set<'_> {
             Err(he::Error::Unsupported(why)) => Outcome::Skip(why.into()),
             Err(e) => fail(e),
         }
+    }
+}
+
+/// Loads a full ciphertext and checks it re-serializes to the same bytes; returns Coeff polys.
+fn load_full(
+    ctx: &PolyContext,
+    full: &proto::SerializedFullCiphertext,
+    eval: bool,
+) -> Result<Vec<Poly<Coeff>>, Outcome> {
+    let same = |bytes: Result<Vec<u8>, he::Error>| match bytes {
+        Ok(b) if b == full.polys => Ok(()),
+        Ok(_) => Err(Outcome::Fail("re-serialization differs".into())),
+        Err(e) => Err(fail(e)),
+    };
+    if eval {
+        let p = read_polys::<Eval>(ctx, &full.polys, &full.skip_lsbs).map_err(fail)?;
+        same(write_polys(ctx, &p, &full.skip_lsbs))?;
+        Ok(p.into_iter().map(|p| p.intt(ctx)).collect())
+    } else {
+        let p = read_polys::<Coeff>(ctx, &full.polys, &full.skip_lsbs).map_err(fail)?;
+        same(write_polys(ctx, &p, &full.skip_lsbs))?;
+        Ok(p)
+    }
+}
+
+/// Loads a seeded ciphertext: `c0` as recorded, `c1` expanded from the seed (§6.4).
+fn load_seeded(
+    ctx: &PolyContext,
+    seeded: &proto::SerializedSeededCiphertext,
+    eval: bool,
+) -> Result<Vec<Poly<Coeff>>, Outcome> {
+    let seed: [u8; SEED_LEN] = seeded
+        .seed
+        .as_slice()
+        .try_into()
+        .map_err(|_| Outcome::Fail("seed is not 32 bytes".into()))?;
+    let a = sample::uniform_eval(ctx, &mut NistAes128Ctr::new(&seed)).map_err(fail)?;
+    let check = |p: &dyn Fn(&mut Vec<u8>) -> Result<(), he::Error>| {
+        let mut out = Vec::new();
+        p(&mut out).map_err(fail)?;
+        if out == seeded.poly0 {
+            Ok(())
+        } else {
+            Err(Outcome::Fail("re-serialization differs".into()))
+        }
+    };
+    if eval {
+        let c0 = Poly::<Eval>::from_bytes(ctx, &seeded.poly0, 0).map_err(fail)?;
+        check(&|out| c0.write(ctx, 0, out))?;
+        Ok(vec![c0.intt(ctx), a.intt(ctx)])
+    } else {
+        let c0 = Poly::<Coeff>::from_bytes(ctx, &seeded.poly0, 0).map_err(fail)?;
+        check(&|out| c0.write(ctx, 0, out))?;
+        Ok(vec![c0, a.intt(ctx)])
     }
 }
