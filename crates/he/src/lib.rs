@@ -3,6 +3,7 @@
 
 pub mod decrypt;
 mod error;
+pub mod modswitch;
 pub mod modulus;
 pub mod ntt;
 pub mod packing;

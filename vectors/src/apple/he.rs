@@ -3,6 +3,7 @@
 //! re-serialized to the same bytes) and decrypted to its `.decrypted.u64le`. Recomputing server
 //! results and reproducing seeded objects are reported as SKIP until crates/he does them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,14 +16,14 @@ use serde_json::Value;
 
 use crate::report::{Outcome, Report};
 
-const PENDING: &str = "BFV engine in crates/he does not compute this yet";
+pub(super) const PENDING: &str = "BFV engine in crates/he does not compute this yet";
 
 /// One parameter set's contexts and key.
-struct Set<'a> {
+pub(super) struct Set<'a> {
     root: &'a Path,
-    dir: String,
-    all: Arc<PolyContext>,
-    t: u64,
+    pub(super) dir: String,
+    pub(super) all: Arc<PolyContext>,
+    pub(super) t: u64,
 }
 
 fn u64s(v: Option<&Value>) -> Vec<u64> {
@@ -31,7 +32,7 @@ fn u64s(v: Option<&Value>) -> Vec<u64> {
         .unwrap_or_default()
 }
 
-fn fail(e: impl std::fmt::Display) -> Outcome {
+pub(super) fn fail(e: impl std::fmt::Display) -> Outcome {
     Outcome::Fail(e.to_string())
 }
 
@@ -79,16 +80,31 @@ pub(super) fn check(root: &Path, set: &Value, report: &mut Report) {
         Outcome::Skip(PENDING.into()),
     );
     let results = set.get("results").and_then(Value::as_array);
+    let mut loaded = BTreeMap::new();
     for result in results.into_iter().flatten() {
         let name = result.get("name").and_then(Value::as_str).unwrap_or("?");
-        report.push(
-            format!("recompute {}/{name}", s.dir),
-            Outcome::Skip(PENDING.into()),
-        );
-        let (outcome, decrypted) = s.deserialize(result, secret.as_ref());
+        let (outcome, decrypted, object) = s.deserialize(result, secret.as_ref());
+        let recomputed = match &object {
+            Some(object) => {
+                super::recompute::check(&s, name, object, &loaded, secret.as_ref(), result)
+            }
+            None => Outcome::Skip("not deserialized".into()),
+        };
+        report.push(format!("recompute {}/{name}", s.dir), recomputed);
         report.push(format!("deserialize {}/{name}", s.dir), outcome);
         report.push(format!("decrypt {}/{name}", s.dir), decrypted);
+        if let Some(object) = object {
+            loaded.insert(name.to_string(), object);
+        }
     }
+}
+
+/// A result ciphertext as loaded: its context, Coeff polynomials, seed and recorded bytes.
+pub(super) struct Loaded {
+    pub(super) ctx: Arc<PolyContext>,
+    pub(super) polys: Vec<Poly<Coeff>>,
+    pub(super) seed: Option<Vec<u8>>,
+    pub(super) bytes: Vec<u8>,
 }
 
 fn seed(hex_seed: Option<&str>) -> Result<[u8; SEED_LEN], Outcome> {
@@ -118,7 +134,7 @@ impl Set<'_> {
         }
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, Outcome> {
+    pub(super) fn read(&self, name: &str) -> Result<Vec<u8>, Outcome> {
         super::read(self.root, &format!("{}/{name}", self.dir))
     }
 
@@ -178,11 +194,15 @@ impl Set<'_> {
     }
 
     /// Deserializes one result and, when possible, decrypts it; returns both outcomes.
-    fn deserialize(&self, result: &Value, secret: Option<&Poly<Eval>>) -> (Outcome, Outcome) {
+    fn deserialize(
+        &self,
+        result: &Value,
+        secret: Option<&Poly<Eval>>,
+    ) -> (Outcome, Outcome, Option<Loaded>) {
         let file = result.get("file").and_then(Value::as_str).unwrap_or("");
         let bytes = match super::read(self.root, file) {
             Ok(b) => b,
-            Err(o) => return (o.clone(), o),
+            Err(o) => return (o.clone(), o, None),
         };
         let moduli = result
             .get("moduli_count")
@@ -191,11 +211,15 @@ impl Set<'_> {
         let eval = result.get("poly_format").and_then(Value::as_str) == Some("Eval format");
         let ct = match proto::SerializedCiphertext::decode(bytes.as_slice()) {
             Ok(ct) => ct,
-            Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
+            Err(e) => return (fail(e), Outcome::Skip("not deserialized".into()), None),
         };
         let ctx = match self.all.prefix(moduli) {
             Ok(c) => c,
-            Err(e) => return (fail(e), Outcome::Skip("not deserialized".into())),
+            Err(e) => return (fail(e), Outcome::Skip("not deserialized".into()), None),
+        };
+        let seed = match &ct.serialized_ciphertext_type {
+            Some(SerializedCiphertextType::Seeded(seeded)) => Some(seeded.seed.clone()),
+            _ => None,
         };
         let polys = match ct.serialized_ciphertext_type {
             Some(SerializedCiphertextType::Full(full)) => load_full(&ctx, &full, eval),
@@ -204,12 +228,19 @@ impl Set<'_> {
         };
         let polys = match polys {
             Ok(p) => p,
-            Err(o) => return (o, Outcome::Skip("not deserialized".into())),
+            Err(o) => return (o, Outcome::Skip("not deserialized".into()), None),
         };
-        let Some(secret) = secret else {
-            return (Outcome::Pass, Outcome::Skip("no secret key".into()));
+        let decrypted = match secret {
+            Some(secret) => self.decrypt(&ctx, secret, &polys, result),
+            None => Outcome::Skip("no secret key".into()),
         };
-        (Outcome::Pass, self.decrypt(&ctx, secret, &polys, result))
+        let object = Loaded {
+            ctx,
+            polys,
+            seed,
+            bytes,
+        };
+        (Outcome::Pass, decrypted, Some(object))
     }
 
     fn decrypt(

@@ -4,6 +4,7 @@
 
 mod files;
 mod he;
+mod recompute;
 
 use std::path::Path;
 

@@ -1,0 +1,111 @@
+//! Modulus switching: divide by the last modulus and round, rounding half up (spec bfv.md §3.4,
+//! §5.8), and the skip-LSBs of a one-modulus response (§5.10).
+
+use std::sync::Arc;
+
+use crate::Error;
+use crate::poly::{Coeff, Poly, PolyContext};
+
+/// Divides and rounds by the last modulus of `ctx`; returns the polynomial over the other moduli.
+pub fn divide_and_round_q_last(
+    ctx: &PolyContext,
+    poly: &Poly<Coeff>,
+) -> Result<(Arc<PolyContext>, Poly<Coeff>), Error> {
+    let moduli: Vec<_> = ctx.moduli().collect();
+    let (Some(&ql), Some((last, rest))) = (moduli.last(), poly.rows().split_last()) else {
+        return Err(Error::CountMismatch {
+            what: "moduli",
+            expected: 2,
+            got: 0,
+        });
+    };
+    if moduli.len() < 2 {
+        return Err(Error::CountMismatch {
+            what: "moduli to switch down from",
+            expected: 2,
+            got: moduli.len(),
+        });
+    }
+    let h = ql.value() / 2;
+    let r: Vec<u64> = last.iter().map(|&c| ql.add(c, h)).collect();
+    let rows = rest
+        .iter()
+        .zip(&moduli)
+        .map(|(row, &q)| {
+            let hq = q.reduce(h);
+            let ql_inv = q.inv(q.reduce(ql.value()));
+            row.iter()
+                .zip(&r)
+                .map(|(&c, &ri)| q.mul(q.sub(q.add(c, hq), q.reduce(ri)), ql_inv))
+                .collect()
+        })
+        .collect();
+    let next = ctx.prefix(moduli.len() - 1)?;
+    let p = Poly::from_rows(&next, rows)?;
+    Ok((next, p))
+}
+
+/// Switches every polynomial down until one modulus remains.
+pub fn mod_switch_down_to_single(
+    ctx: &Arc<PolyContext>,
+    polys: &[Poly<Coeff>],
+) -> Result<(Arc<PolyContext>, Vec<Poly<Coeff>>), Error> {
+    let mut ctx = Arc::clone(ctx);
+    let mut polys = polys.to_vec();
+    while ctx.len() > 1 {
+        let mut next_ctx = Arc::clone(&ctx);
+        let mut next = Vec::with_capacity(polys.len());
+        for p in &polys {
+            let (c, q) = divide_and_round_q_last(&ctx, p)?;
+            next_ctx = c;
+            next.push(q);
+        }
+        ctx = next_ctx;
+        polys = next;
+    }
+    Ok((ctx, polys))
+}
+
+fn ceil_log2(x: u64) -> i64 {
+    if x <= 1 {
+        0
+    } else {
+        i64::from(64 - (x - 1).leading_zeros())
+    }
+}
+
+/// Low bits each of the two polynomials of a one-modulus ciphertext can drop before decryption.
+pub fn skip_lsbs_for_decryption(q0: u64, t: u64, degree: usize) -> [u32; 2] {
+    let l_prime: i64 = if t > 0 && q0 / 2 >= t {
+        i64::from((q0 / t).ilog2()) - 3
+    } else {
+        0
+    };
+    let mut poly0 = l_prime.max(0);
+    let tmp = (8.0 * (2.0 * degree as f64 / 9.0).sqrt()) as u64;
+    let mut poly1 = l_prime - if tmp == 0 { 0 } else { ceil_log2(tmp) };
+    if poly1 <= 1 {
+        poly0 = (l_prime + 1).max(0);
+        poly1 = 0;
+    }
+    [poly0 as u32, poly1 as u32]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_lsbs_for_the_transcript_set() {
+        assert_eq!(skip_lsbs_for_decryption(134176769, 17, 4096), [19, 11]);
+    }
+
+    #[test]
+    fn rounds_half_up() {
+        let ctx = PolyContext::new(2, &[5, 13]).unwrap();
+        // x = 32 (mod 65): residues (2, 6); round(32/13) = 2.
+        let p = Poly::<Coeff>::from_rows(&ctx, vec![vec![2, 0], vec![6, 0]]).unwrap();
+        let (_, q) = divide_and_round_q_last(&ctx, &p).unwrap();
+        assert_eq!(q.rows(), &[vec![2, 0]]);
+    }
+}

@@ -1,0 +1,208 @@
+//! Recomputes `he` results from their inputs and compares the serialized bytes. Which operation
+//! made a result is read from its name, as the transcript generator writes them (`X.ntt.*`,
+//! `X_x_pt_Y.eval|coeff`, `X.modswitch`, `X.response`, fresh `X.seeded|full` encryptions).
+
+use std::collections::BTreeMap;
+
+use he::modswitch;
+use he::poly::{Coeff, Eval, Poly, PolyContext, write_polys};
+use he::proto::{self, serialized_ciphertext::SerializedCiphertextType};
+use he::rng::NistAes128Ctr;
+use he::sample;
+use prost::Message;
+use serde_json::Value;
+
+use super::he::{Loaded, PENDING, Set, fail};
+use crate::report::Outcome;
+
+/// Recomputes the result `name` (already loaded as `object`) from earlier results.
+pub(super) fn check(
+    set: &Set<'_>,
+    name: &str,
+    object: &Loaded,
+    earlier: &BTreeMap<String, Loaded>,
+    secret: Option<&Poly<Eval>>,
+    result: &Value,
+) -> Outcome {
+    match recompute(set, name, object, earlier, secret, result) {
+        Ok(Some(bytes)) if bytes == object.bytes => Outcome::Pass,
+        Ok(Some(_)) => Outcome::Fail("recomputed bytes differ".into()),
+        Ok(None) => Outcome::Skip(PENDING.into()),
+        Err(o) => o,
+    }
+}
+
+fn input<'a>(earlier: &'a BTreeMap<String, Loaded>, name: &str) -> Result<&'a Loaded, Outcome> {
+    [
+        name.to_string(),
+        format!("{name}.full"),
+        format!("{name}.seeded"),
+    ]
+    .iter()
+    .find_map(|n| earlier.get(n))
+    .ok_or_else(|| Outcome::Skip(format!("input {name} not among earlier results")))
+}
+
+fn full(polys: Vec<u8>, skip_lsbs: Vec<u32>) -> Vec<u8> {
+    proto::SerializedCiphertext {
+        serialized_ciphertext_type: Some(SerializedCiphertextType::Full(
+            proto::SerializedFullCiphertext {
+                polys,
+                skip_lsbs,
+                correction_factor: 1,
+            },
+        )),
+    }
+    .encode_to_vec()
+}
+
+fn seeded(poly0: Vec<u8>, seed: Vec<u8>) -> Vec<u8> {
+    proto::SerializedCiphertext {
+        serialized_ciphertext_type: Some(SerializedCiphertextType::Seeded(
+            proto::SerializedSeededCiphertext { poly0, seed },
+        )),
+    }
+    .encode_to_vec()
+}
+
+fn to_eval(ctx: &PolyContext, polys: &[Poly<Coeff>]) -> Vec<Poly<Eval>> {
+    polys.iter().map(|p| p.clone().ntt(ctx)).collect()
+}
+
+fn recompute(
+    set: &Set<'_>,
+    name: &str,
+    object: &Loaded,
+    earlier: &BTreeMap<String, Loaded>,
+    secret: Option<&Poly<Eval>>,
+    result: &Value,
+) -> Result<Option<Vec<u8>>, Outcome> {
+    let zeros = |n: usize| vec![0u32; n];
+    if let Some(base) = name.strip_suffix(".response") {
+        let x = input(earlier, base)?;
+        let skips = if x.ctx.len() == 1 {
+            let q0 = x.ctx.moduli().next().map(|q| q.value()).unwrap_or(0);
+            modswitch::skip_lsbs_for_decryption(q0, set.t, x.ctx.degree()).to_vec()
+        } else {
+            zeros(x.polys.len())
+        };
+        let bytes = write_polys(&x.ctx, &x.polys, &skips).map_err(fail)?;
+        return Ok(Some(full(bytes, skips)));
+    }
+    if let Some(base) = name.strip_suffix(".modswitch") {
+        let x = input(earlier, base)?;
+        let (ctx, polys) = modswitch::mod_switch_down_to_single(&x.ctx, &x.polys).map_err(fail)?;
+        let bytes = write_polys(&ctx, &polys, &[]).map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(polys.len()))));
+    }
+    if let Some(base) = name.strip_suffix(".ntt.full") {
+        let x = input(earlier, base)?;
+        let bytes = write_polys(&x.ctx, &to_eval(&x.ctx, &x.polys), &[]).map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(x.polys.len()))));
+    }
+    if let Some(base) = name.strip_suffix(".ntt.seeded") {
+        let x = input(earlier, &format!("{base}.seeded"))?;
+        let (Some(seed), Some(c0)) = (&x.seed, x.polys.first()) else {
+            return Err(Outcome::Fail(format!("{base}.seeded is not seeded")));
+        };
+        let mut poly0 = Vec::new();
+        c0.clone()
+            .ntt(&x.ctx)
+            .write(&x.ctx, 0, &mut poly0)
+            .map_err(fail)?;
+        return Ok(Some(seeded(poly0, seed.clone())));
+    }
+    if let Some((ct, rest)) = name.split_once("_x_pt_") {
+        let (pt, form) = rest
+            .split_once('.')
+            .ok_or_else(|| Outcome::Skip("unknown result name".into()))?;
+        let x = input(earlier, ct)?;
+        let pt_bytes = set.read(&format!("plaintext_{pt}.eval.bin"))?;
+        let pt = Poly::<Eval>::from_bytes(&x.ctx, &pt_bytes, 0).map_err(fail)?;
+        let prod: Vec<Poly<Eval>> = to_eval(&x.ctx, &x.polys)
+            .iter()
+            .map(|c| c.mul(&pt, &x.ctx))
+            .collect();
+        let n = prod.len();
+        let bytes = match form {
+            "eval" => write_polys(&x.ctx, &prod, &[]),
+            "coeff" => {
+                let coeff: Vec<Poly<Coeff>> = prod.into_iter().map(|p| p.intt(&x.ctx)).collect();
+                write_polys(&x.ctx, &coeff, &[])
+            }
+            _ => return Ok(None),
+        }
+        .map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(n))));
+    }
+    if let Some(stream_seed) = result.get("stream_seed").and_then(Value::as_str) {
+        let Some(secret) = secret else {
+            return Err(Outcome::Skip("no secret key".into()));
+        };
+        return encrypt(set, name, object, secret, stream_seed).map(Some);
+    }
+    Ok(None)
+}
+
+/// Reproduces a fresh encryption of the plaintext from its recorded values and seeds (manifest
+/// `rng.encryption`): `[-(INTT(a·s) + e) + Δ(m), INTT(a)]`.
+fn encrypt(
+    set: &Set<'_>,
+    name: &str,
+    object: &Loaded,
+    secret: &Poly<Eval>,
+    stream_seed: &str,
+) -> Result<Vec<u8>, Outcome> {
+    let seed: [u8; 32] = hex::decode(stream_seed)
+        .map_err(fail)?
+        .try_into()
+        .map_err(|_| Outcome::Fail("stream seed is not 32 bytes".into()))?;
+    let plain = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .replace("ct_", "plaintext_");
+    let values: Vec<u64> = set
+        .read(&format!("{plain}.values.u64le"))?
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
+    let ctx = &object.ctx;
+    let mut stream = NistAes128Ctr::new(&seed);
+    let a_seed: [u8; 32] = stream.bytes();
+    let a = sample::uniform_eval(ctx, &mut NistAes128Ctr::new(&a_seed)).map_err(fail)?;
+    let e = sample::cbd(ctx, &mut stream).map_err(fail)?;
+    let as_ = a.mul(&secret.truncate(ctx.len()), ctx).intt(ctx);
+    let big_q: u128 = ctx.moduli().map(|q| u128::from(q.value())).product();
+    let t = u128::from(set.t);
+    let rows = as_
+        .rows()
+        .iter()
+        .zip(e.rows())
+        .zip(ctx.moduli())
+        .map(|((asr, er), q)| {
+            asr.iter()
+                .zip(er)
+                .zip(&values)
+                .map(|((&x, &y), &m)| {
+                    let m = u128::from(m);
+                    // Apple: floor(Q/t)·m + floor(((Q mod t)·m + (t+1)/2) / t): the tie at
+                    // (Q mod t)·m ≡ (t−1)/2 rounds up, unlike exact round(Q·m/t).
+                    let delta_m = ((big_q / t) * m + ((big_q % t) * m + t.div_ceil(2)) / t)
+                        % u128::from(q.value());
+                    q.add(q.neg(q.add(x, y)), delta_m as u64)
+                })
+                .collect()
+        })
+        .collect();
+    let c0 = Poly::<Coeff>::from_rows(ctx, rows).map_err(fail)?;
+    if object.seed.is_some() {
+        let mut poly0 = Vec::new();
+        c0.write(ctx, 0, &mut poly0).map_err(fail)?;
+        Ok(seeded(poly0, a_seed.to_vec()))
+    } else {
+        let polys = [c0, a.intt(ctx)];
+        let bytes = write_polys(ctx, &polys, &[]).map_err(fail)?;
+        Ok(full(bytes, vec![0, 0]))
+    }
+}
