@@ -131,7 +131,8 @@ pub fn router(state: Arc<GatewayState>) -> Router {
     if state.gateway_path != WELL_KNOWN_PATH {
         app = app.route(&state.gateway_path, post(gateway_post));
     }
-    app.with_state(state)
+    app.method_not_allowed_fallback(|| async { GatewayError::MethodNotAllowed.into_response() })
+        .with_state(state)
 }
 
 impl IntoResponse for GatewayError {
