@@ -61,6 +61,9 @@ pub enum Error {
         /// Low bits skipped.
         skip: u32,
     },
+    /// A Galois element that is even or outside (1, 2N).
+    #[error("invalid Galois element {0}")]
+    BadGaloisElement(u64),
     /// The operation is not supported for these parameters yet.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

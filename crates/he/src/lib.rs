@@ -3,6 +3,8 @@
 
 pub mod decrypt;
 mod error;
+pub mod galois;
+pub mod keyswitch;
 pub mod modswitch;
 pub mod modulus;
 pub mod ntt;
@@ -11,5 +13,6 @@ pub mod poly;
 pub mod proto;
 pub mod rng;
 pub mod sample;
+pub mod serialize;
 
 pub use error::Error;

@@ -66,6 +66,29 @@ impl PolyContext {
         }))
     }
 
+    /// The context of the moduli at `indices` (in that order), reusing their NTT tables.
+    pub fn pick(&self, indices: &[usize]) -> Result<Arc<Self>, Error> {
+        let ntt = indices
+            .iter()
+            .map(|&i| {
+                self.ntt.get(i).cloned().ok_or(Error::CountMismatch {
+                    what: "moduli",
+                    expected: self.ntt.len(),
+                    got: i + 1,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Arc::new(Self {
+            degree: self.degree,
+            ntt,
+        }))
+    }
+
+    /// NTT tables of modulus `i`.
+    pub(crate) fn ntt_of(&self, i: usize) -> Option<&Ntt> {
+        self.ntt.get(i)
+    }
+
     /// Bytes of one serialized polynomial with `skip` low bits dropped per residue.
     pub fn serialized_len(&self, skip: u32) -> Result<usize, Error> {
         self.moduli()
@@ -115,6 +138,13 @@ impl<F> Poly<F> {
     /// The residue rows.
     pub fn rows(&self) -> &[Vec<u64>] {
         &self.rows
+    }
+
+    pub(crate) fn from_rows_unchecked(rows: Vec<Vec<u64>>) -> Self {
+        Self {
+            rows,
+            _form: PhantomData,
+        }
     }
 
     fn retag<G>(self) -> Poly<G> {

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use he::modswitch;
 use he::poly::{Coeff, Eval, Poly, PolyContext, write_polys};
 use he::proto::{self, serialized_ciphertext::SerializedCiphertextType};
 use he::rng::NistAes128Ctr;
 use he::sample;
+use he::{keyswitch, modswitch, serialize};
 use prost::Message;
 use serde_json::Value;
 
@@ -63,6 +63,11 @@ fn seeded(poly0: Vec<u8>, seed: Vec<u8>) -> Vec<u8> {
         )),
     }
     .encode_to_vec()
+}
+
+fn evaluation_key(set: &Set<'_>) -> Result<proto::SerializedEvaluationKey, Outcome> {
+    let bytes = set.read("evaluation_key.binpb")?;
+    proto::SerializedEvaluationKey::decode(bytes.as_slice()).map_err(fail)
 }
 
 fn to_eval(ctx: &PolyContext, polys: &[Poly<Coeff>]) -> Vec<Poly<Eval>> {
@@ -134,6 +139,35 @@ fn recompute(
         }
         .map_err(fail)?;
         return Ok(Some(full(bytes, zeros(n))));
+    }
+    if let Some((base, g)) = name.split_once(".galois_") {
+        let g: u64 = g
+            .parse()
+            .map_err(|_| Outcome::Skip("unknown result name".into()))?;
+        let x = input(earlier, base)?;
+        let key = evaluation_key(set)?;
+        let galois = key
+            .galois_key
+            .as_ref()
+            .and_then(|k| k.key_switch_keys.get(&g))
+            .ok_or_else(|| Outcome::Fail(format!("no Galois key for {g}")))?;
+        let ksk = serialize::key_switch_key(&set.all, galois).map_err(fail)?;
+        let polys = keyswitch::apply_galois(&set.all, &x.ctx, &x.polys, g, &ksk).map_err(fail)?;
+        let bytes = write_polys(&x.ctx, &polys, &[]).map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(polys.len()))));
+    }
+    if let Some(base) = name.strip_suffix(".relin") {
+        let x = input(earlier, base)?;
+        let key = evaluation_key(set)?;
+        let relin = key
+            .relin_key
+            .as_ref()
+            .and_then(|k| k.relin_key.as_ref())
+            .ok_or_else(|| Outcome::Fail("no relinearization key".into()))?;
+        let ksk = serialize::key_switch_key(&set.all, relin).map_err(fail)?;
+        let polys = keyswitch::relinearize(&set.all, &x.ctx, &x.polys, &ksk).map_err(fail)?;
+        let bytes = write_polys(&x.ctx, &polys, &[]).map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(polys.len()))));
     }
     if let Some(stream_seed) = result.get("stream_seed").and_then(Value::as_str) {
         let Some(secret) = secret else {
