@@ -4,6 +4,7 @@
 pub mod decrypt;
 mod error;
 pub mod galois;
+pub mod keygen;
 pub mod keyswitch;
 pub mod modswitch;
 pub mod modulus;

@@ -76,8 +76,8 @@ pub(super) fn check(root: &Path, set: &Value, report: &mut Report) {
         s.secret_key_from_seed(seed),
     );
     report.push(
-        format!("reproduce {}/evaluation_key from its seed", s.dir),
-        Outcome::Skip(PENDING.into()),
+        format!("reproduce {}/evaluation_key.binpb from its seed", s.dir),
+        s.evaluation_key_from_seed(set, ct_count, secret.as_ref()),
     );
     let results = set.get("results").and_then(Value::as_array);
     let mut loaded = BTreeMap::new();
@@ -115,6 +115,32 @@ fn seed(hex_seed: Option<&str>) -> Result<[u8; SEED_LEN], Outcome> {
 }
 
 impl Set<'_> {
+    fn evaluation_key_from_seed(
+        &self,
+        set: &Value,
+        levels: usize,
+        secret: Option<&Poly<Eval>>,
+    ) -> Outcome {
+        let Some(secret) = secret else {
+            return Outcome::Skip("no secret key".into());
+        };
+        let seed = match seed(set.get("evaluation_key_seed").and_then(Value::as_str)) {
+            Ok(s) => s,
+            Err(o) => return o,
+        };
+        let bytes = match self.read("evaluation_key.binpb") {
+            Ok(b) => b,
+            Err(o) => return o,
+        };
+        let elements = u64s(set.get("galois_elements"));
+        let mut stream = NistAes128Ctr::new(&seed);
+        match he::keygen::evaluation_key(&self.all, levels, secret, &elements, true, &mut stream) {
+            Ok(key) if key.encode_to_vec() == bytes => Outcome::Pass,
+            Ok(_) => Outcome::Fail("evaluation key from the seed differs".into()),
+            Err(e) => fail(e),
+        }
+    }
+
     fn secret_key_from_seed(&self, hex_seed: Option<&str>) -> Outcome {
         let seed = match seed(hex_seed) {
             Ok(s) => s,
