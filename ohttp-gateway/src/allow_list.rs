@@ -16,7 +16,7 @@ impl Upstream {
     /// Parses an upstream base URL such as `http://127.0.0.1:8080` or `http://pir:80/v1`.
     /// Only `http` is accepted: upstreams are internal hops behind the gateway.
     pub fn parse(url: &str) -> Result<Self, GatewayError> {
-        let bad = |why: &str| GatewayError::KeyConfig(format!("upstream {url:?}: {why}"));
+        let bad = |why: &str| GatewayError::Config(format!("upstream {url:?}: {why}"));
         let rest = url
             .strip_prefix("http://")
             .ok_or_else(|| bad("must start with http://"))?;
@@ -64,7 +64,7 @@ impl AllowList {
         for (host, url) in pairs {
             let host = host.trim().to_ascii_lowercase();
             if host.is_empty() || host.contains(['/', '@', ':']) {
-                return Err(GatewayError::KeyConfig(format!(
+                return Err(GatewayError::Config(format!(
                     "target host {host:?} must be a bare host name"
                 )));
             }
@@ -72,7 +72,7 @@ impl AllowList {
                 .insert(host.clone(), Upstream::parse(url)?)
                 .is_some()
             {
-                return Err(GatewayError::KeyConfig(format!(
+                return Err(GatewayError::Config(format!(
                     "target {host:?} listed twice"
                 )));
             }

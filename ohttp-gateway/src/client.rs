@@ -27,7 +27,7 @@ impl Client {
     /// its preferred key first, spec §1.8).
     pub fn from_key_list(list: &[u8]) -> Result<Self, GatewayError> {
         let configs = KeyConfig::decode_list(list)
-            .map_err(|e| GatewayError::KeyConfig(format!("bad key list: {e}")))?;
+            .map_err(|e| GatewayError::Config(format!("bad key list: {e}")))?;
         let config = configs
             .into_iter()
             .find(|c| {
@@ -35,7 +35,7 @@ impl Client {
                 c.encode()
                     .is_ok_and(|b| b.get(1..3) == Some(&KemId::X25519_SHA256.0.to_be_bytes()))
             })
-            .ok_or_else(|| GatewayError::KeyConfig("no X25519 config".into()))?;
+            .ok_or_else(|| GatewayError::Config("no X25519 config".into()))?;
         Ok(Self { config })
     }
 
@@ -52,7 +52,7 @@ impl Client {
     pub fn encapsulate_bhttp(&self, bhttp: &[u8]) -> Result<(Vec<u8>, Pending), GatewayError> {
         let mut config = self.config.clone();
         let request = ClientRequest::from_config(&mut config)
-            .map_err(|e| GatewayError::KeyConfig(format!("client setup: {e}")))?;
+            .map_err(|e| GatewayError::Config(format!("client setup: {e}")))?;
         let (wire, response) = request
             .encapsulate(bhttp)
             .map_err(|e| GatewayError::Internal(format!("encapsulate: {e}")))?;

@@ -63,9 +63,10 @@ pub enum GatewayError {
     /// The target did not answer in time.
     #[error("upstream timed out")]
     UpstreamTimeout,
-    /// A key seed is unusable (too short, bad hex) or a key list is inconsistent.
-    #[error("key configuration invalid: {0}")]
-    KeyConfig(String),
+    /// Operator configuration is unusable: a key seed (too short, bad hex), a key list, a key
+    /// file, a target, TLS material.
+    #[error("configuration invalid: {0}")]
+    Config(String),
     /// The OHTTP or BHTTP library failed where it should not have (encoding, sealing).
     #[error("internal error: {0}")]
     Internal(String),
@@ -88,7 +89,7 @@ impl GatewayError {
             Self::TargetForbidden => Wire::Encrypted(403),
             Self::UpstreamFailed | Self::ResponseTooLarge { .. } => Wire::Encrypted(502),
             Self::UpstreamTimeout => Wire::Encrypted(504),
-            Self::KeyConfig(_) | Self::Internal(_) => Wire::Plain(500),
+            Self::Config(_) | Self::Internal(_) => Wire::Plain(500),
         }
     }
 
@@ -119,7 +120,7 @@ impl GatewayError {
             Self::UpstreamFailed => "upstream_failed",
             Self::ResponseTooLarge { .. } => "response_too_large",
             Self::UpstreamTimeout => "upstream_timeout",
-            Self::KeyConfig(_) | Self::Internal(_) => "internal",
+            Self::Config(_) | Self::Internal(_) => "internal",
         }
     }
 }
@@ -147,7 +148,7 @@ mod tests {
                 Wire::Encrypted(502),
             ),
             (GatewayError::UpstreamTimeout, Wire::Encrypted(504)),
-            (GatewayError::KeyConfig("x".into()), Wire::Plain(500)),
+            (GatewayError::Config("x".into()), Wire::Plain(500)),
             (GatewayError::Internal("x".into()), Wire::Plain(500)),
         ];
         for (error, wire) in table {

@@ -26,7 +26,7 @@ impl KeySeed {
     /// Wraps a seed of at least [`MIN_SEED_LEN`] bytes.
     pub fn new(bytes: Vec<u8>) -> Result<Self, GatewayError> {
         if bytes.len() < MIN_SEED_LEN {
-            return Err(GatewayError::KeyConfig(format!(
+            return Err(GatewayError::Config(format!(
                 "seed has {} bytes; at least {MIN_SEED_LEN} are required",
                 bytes.len()
             )));
@@ -36,8 +36,8 @@ impl KeySeed {
 
     /// Parses a hex seed.
     pub fn from_hex(text: &str) -> Result<Self, GatewayError> {
-        let bytes = hex::decode(text.trim())
-            .map_err(|_| GatewayError::KeyConfig("seed is not hex".into()))?;
+        let bytes =
+            hex::decode(text.trim()).map_err(|_| GatewayError::Config("seed is not hex".into()))?;
         Self::new(bytes)
     }
 
@@ -94,7 +94,7 @@ fn offered_suites() -> Vec<SymmetricSuite> {
 /// crate's 25-byte vector can be checked.
 pub fn derive_config(id: KeyId, ikm: &[u8]) -> Result<KeyConfig, GatewayError> {
     KeyConfig::derive(id.0, Kem::X25519Sha256, offered_suites(), ikm)
-        .map_err(|e| GatewayError::KeyConfig(format!("derive failed: {e}")))
+        .map_err(|e| GatewayError::Config(format!("derive failed: {e}")))
 }
 
 /// The accepted keys, by id, and the published list.
@@ -119,19 +119,19 @@ impl KeyRing {
                 current.push(spec.id);
             }
             let server = Server::new(config)
-                .map_err(|e| GatewayError::KeyConfig(format!("server setup failed: {e}")))?;
+                .map_err(|e| GatewayError::Config(format!("server setup failed: {e}")))?;
             if servers.insert(spec.id, server).is_some() {
-                return Err(GatewayError::KeyConfig(format!(
+                return Err(GatewayError::Config(format!(
                     "key id {} appears twice",
                     spec.id.0
                 )));
             }
         }
         if current.is_empty() {
-            return Err(GatewayError::KeyConfig("no current key".into()));
+            return Err(GatewayError::Config("no current key".into()));
         }
         let published = KeyConfig::encode_list(&published_configs)
-            .map_err(|e| GatewayError::KeyConfig(format!("encode failed: {e}")))?;
+            .map_err(|e| GatewayError::Config(format!("encode failed: {e}")))?;
         Ok(Self {
             servers,
             published,

@@ -38,13 +38,13 @@ pub struct KeyFile {
 impl KeyFile {
     /// Parses the JSON form.
     pub fn from_json(text: &str) -> Result<Self, GatewayError> {
-        serde_json::from_str(text).map_err(|e| GatewayError::KeyConfig(format!("key file: {e}")))
+        serde_json::from_str(text).map_err(|e| GatewayError::Config(format!("key file: {e}")))
     }
 
     /// Reads a key file.
     pub fn load(path: &Path) -> Result<Self, GatewayError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| GatewayError::KeyConfig(format!("reading {}: {e}", path.display())))?;
+            .map_err(|e| GatewayError::Config(format!("reading {}: {e}", path.display())))?;
         Self::from_json(&text)
     }
 
@@ -73,7 +73,7 @@ impl KeyFile {
                     .wrapping_add(i)
             })
             .find(|id| self.keys.iter().all(|k| k.id != *id))
-            .ok_or_else(|| GatewayError::KeyConfig("all 256 key ids in use".into()))?;
+            .ok_or_else(|| GatewayError::Config("all 256 key ids in use".into()))?;
         for key in &mut self.keys {
             key.state = KeyState::Retiring;
         }
@@ -99,7 +99,7 @@ impl KeyFile {
     /// mode 0600.
     pub fn save(&self, path: &Path) -> Result<(), GatewayError> {
         let io =
-            |e: std::io::Error| GatewayError::KeyConfig(format!("writing {}: {e}", path.display()));
+            |e: std::io::Error| GatewayError::Config(format!("writing {}: {e}", path.display()));
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| GatewayError::Internal(format!("key file encode: {e}")))?;
         let mut tmp_name = path.as_os_str().to_owned();

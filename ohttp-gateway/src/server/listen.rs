@@ -25,15 +25,14 @@ pub fn tls_config(
     key_pem: &Path,
 ) -> Result<Arc<rustls::ServerConfig>, GatewayError> {
     let read = |p: &Path| {
-        std::fs::read(p)
-            .map_err(|e| GatewayError::KeyConfig(format!("reading {}: {e}", p.display())))
+        std::fs::read(p).map_err(|e| GatewayError::Config(format!("reading {}: {e}", p.display())))
     };
     let certs = rustls_pemfile::certs(&mut read(cert_pem)?.as_slice())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| GatewayError::KeyConfig(format!("certificate PEM: {e}")))?;
+        .map_err(|e| GatewayError::Config(format!("certificate PEM: {e}")))?;
     let key = rustls_pemfile::private_key(&mut read(key_pem)?.as_slice())
-        .map_err(|e| GatewayError::KeyConfig(format!("key PEM: {e}")))?
-        .ok_or_else(|| GatewayError::KeyConfig("no private key in PEM".into()))?;
+        .map_err(|e| GatewayError::Config(format!("key PEM: {e}")))?
+        .ok_or_else(|| GatewayError::Config("no private key in PEM".into()))?;
     tls_config_from_der(certs, key)
 }
 
@@ -46,10 +45,10 @@ pub fn tls_config_from_der(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| GatewayError::KeyConfig(format!("tls: {e}")))?
+    .map_err(|e| GatewayError::Config(format!("tls: {e}")))?
     .with_no_client_auth()
     .with_single_cert(certs, key)
-    .map_err(|e| GatewayError::KeyConfig(format!("tls certificate: {e}")))?;
+    .map_err(|e| GatewayError::Config(format!("tls certificate: {e}")))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -77,7 +77,7 @@ impl GatewayState {
         gateway_path: &str,
     ) -> Result<Self, GatewayError> {
         if !gateway_path.starts_with('/') || gateway_path == KEYS_PATH {
-            return Err(GatewayError::KeyConfig(format!(
+            return Err(GatewayError::Config(format!(
                 "gateway path {gateway_path:?} must start with / and differ from {KEYS_PATH}"
             )));
         }
@@ -252,7 +252,7 @@ mod tests {
             (GatewayError::UnknownKey(3), 400),
             (GatewayError::UnsupportedSuite, 400),
             (GatewayError::DecryptFailed, 422),
-            (GatewayError::KeyConfig("x".into()), 500),
+            (GatewayError::Config("x".into()), 500),
             (GatewayError::Internal("x".into()), 500),
             (GatewayError::TargetForbidden, 500),
         ];
