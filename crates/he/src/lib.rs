@@ -1,6 +1,7 @@
 //! he: RNS-BFV homomorphic encryption byte-compatible with Apple's swift-homomorphic-encryption
 //! (spec: bfv.md).
 
+pub mod behz;
 pub mod decrypt;
 mod error;
 pub mod galois;

@@ -24,6 +24,7 @@ pub(super) struct Set<'a> {
     pub(super) dir: String,
     pub(super) all: Arc<PolyContext>,
     pub(super) t: u64,
+    pub(super) scalar: String,
 }
 
 fn u64s(v: Option<&Value>) -> Vec<u64> {
@@ -56,7 +57,18 @@ pub(super) fn check(root: &Path, set: &Value, report: &mut Report) {
             return;
         }
     };
-    let s = Set { root, dir, all, t };
+    let scalar = set
+        .get("scalar")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let s = Set {
+        root,
+        dir,
+        all,
+        t,
+        scalar,
+    };
     let ct_count = u64s(set.get("ciphertext_moduli")).len();
     report.push(
         format!("forward NTT {}/ntt_known_poly", s.dir),

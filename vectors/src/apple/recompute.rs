@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use he::behz::{Behz, Scalar};
 use he::poly::{Coeff, Eval, Poly, PolyContext, write_polys};
 use he::proto::{self, serialized_ciphertext::SerializedCiphertextType};
 use he::rng::NistAes128Ctr;
@@ -167,6 +168,21 @@ fn recompute(
         let ksk = serialize::key_switch_key(&set.all, relin).map_err(fail)?;
         let polys = keyswitch::relinearize(&set.all, &x.ctx, &x.polys, &ksk).map_err(fail)?;
         let bytes = write_polys(&x.ctx, &polys, &[]).map_err(fail)?;
+        return Ok(Some(full(bytes, zeros(polys.len()))));
+    }
+    if let Some((lhs, rhs)) = name.split_once("_x_ct_") {
+        if rhs.contains('.') {
+            return Ok(None);
+        }
+        let (a, b) = (input(earlier, lhs)?, input(earlier, &format!("ct_{rhs}"))?);
+        let scalar = match set.scalar.as_str() {
+            "u32" => Scalar::U32,
+            "u64" => Scalar::U64,
+            other => return Err(Outcome::Skip(format!("unknown scalar {other}"))),
+        };
+        let behz = Behz::new(&a.ctx, set.t, scalar).map_err(fail)?;
+        let polys = behz.multiply(&a.ctx, &a.polys, &b.polys).map_err(fail)?;
+        let bytes = write_polys(&a.ctx, &polys, &[]).map_err(fail)?;
         return Ok(Some(full(bytes, zeros(polys.len()))));
     }
     if let Some(stream_seed) = result.get("stream_seed").and_then(Value::as_str) {
