@@ -164,6 +164,25 @@ pub enum Rejection {
     NonAscii,
 }
 
+impl Rejection {
+    /// A short stable name for the kind of rejection (for summaries).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::InvalidUtf8 => "invalid UTF-8",
+            Rejection::ControlCharacter(_) => "control character",
+            Rejection::Whitespace => "whitespace",
+            Rejection::TooLong(_) => "over-long",
+            Rejection::NoHost => "no host",
+            Rejection::Wildcard => "wildcard",
+            Rejection::Ipv6 => "IPv6 literal",
+            Rejection::InvalidPort(_) => "invalid port",
+            Rejection::InvalidHost { .. } => "invalid host",
+            Rejection::NonAscii => "non-ASCII path or query",
+        }
+    }
+}
+
 /// What one input line is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
@@ -210,28 +229,26 @@ pub fn canonicalize(input: &str) -> Result<Canonical, Rejection> {
     if s.len() > MAX_ENTRY_BYTES {
         return Err(Rejection::TooLong(s.len()));
     }
-    for c in s.chars() {
-        if c.is_control() {
-            return Err(Rejection::ControlCharacter(u32::from(c)));
-        }
-        if c.is_whitespace() {
-            return Err(Rejection::Whitespace);
-        }
-    }
+    check_chars(s)?;
     let rest = strip_scheme(s);
-    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth_end = memchr::memchr3(b'/', b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(auth_end);
     let host = canonical_host(authority)?;
 
-    let tail = tail.split_once('#').map_or(tail, |(before, _)| before);
-    let (path, query) = match tail.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
+    let tail = match memchr::memchr(b'#', tail.as_bytes()) {
+        Some(i) => &tail[..i],
+        None => tail,
+    };
+    let (path, query) = match memchr::memchr(b'?', tail.as_bytes()) {
+        Some(i) => (&tail[..i], Some(&tail[i + 1..])),
         None => (tail, None),
     };
     if !path.is_ascii() || !query.is_none_or(str::is_ascii) {
         return Err(Rejection::NonAscii);
     }
-    let mut primary = host;
+    let mut primary =
+        String::with_capacity(host.len() + path.len() + query.map_or(0, |q| q.len() + 1));
+    primary.push_str(&host);
     push_path(&mut primary, path);
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         primary.push('?');
@@ -254,14 +271,36 @@ pub const ONBOARDING_KEYWORD: &str = "www.apple.com/url-filter-test";
 
 const ONBOARDING_CANONICAL: &str = "apple.com/url-filter-test";
 
+/// No control characters, no whitespace (ASCII fast path).
+fn check_chars(s: &str) -> Result<(), Rejection> {
+    if s.is_ascii() {
+        return match s.bytes().find(|&b| b <= b' ' || b == 0x7f) {
+            Some(b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') => Err(Rejection::Whitespace),
+            Some(b) => Err(Rejection::ControlCharacter(u32::from(b))),
+            None => Ok(()),
+        };
+    }
+    for c in s.chars() {
+        if c.is_control() && !c.is_whitespace() {
+            return Err(Rejection::ControlCharacter(u32::from(c)));
+        }
+        if c.is_whitespace() {
+            return Err(Rejection::Whitespace);
+        }
+    }
+    Ok(())
+}
+
 /// Drops `scheme://` (RFC 3986 scheme syntax) or a leading `//`.
 fn strip_scheme(s: &str) -> &str {
-    if let Some((scheme, rest)) = s.split_once("://") {
-        let mut chars = scheme.chars();
-        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-        if valid {
-            return rest;
+    let b = s.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_alphabetic) {
+        let end = b
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+            .unwrap_or(b.len());
+        if b[end..].starts_with(b"://") {
+            return &s[end + 3..];
         }
     }
     s.strip_prefix("//").unwrap_or(s)
@@ -269,20 +308,24 @@ fn strip_scheme(s: &str) -> &str {
 
 /// Userinfo and port dropped, IDNA/Punycode (lowercases), trailing dot and leading `www.` gone.
 fn canonical_host(authority: &str) -> Result<String, Rejection> {
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let hostport = match memchr::memrchr(b'@', authority.as_bytes()) {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
     if hostport.starts_with('[') {
         return Err(Rejection::Ipv6);
     }
-    let host = match hostport.rsplit_once(':') {
-        Some((h, port)) => {
-            if !port.is_empty()
-                && (!port.bytes().all(|b| b.is_ascii_digit())
-                    || port.len() > 5
-                    || port.parse::<u32>().map_or(true, |p| p > 65535))
-            {
+    let host = match memchr::memrchr(b':', hostport.as_bytes()) {
+        Some(i) => {
+            let port = &hostport[i + 1..];
+            let valid = port.is_empty()
+                || (port.len() <= 5
+                    && port.bytes().all(|b| b.is_ascii_digit())
+                    && port.parse::<u32>().is_ok_and(|p| p <= 65535));
+            if !valid {
                 return Err(Rejection::InvalidPort(port.to_owned()));
             }
-            h
+            &hostport[..i]
         }
         None => hostport,
     };
@@ -297,8 +340,7 @@ fn canonical_host(authority: &str) -> Result<String, Rejection> {
         host: host.to_owned(),
         reason,
     };
-    let ascii = idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL)
-        .map_err(|_| invalid("IDNA (UTS #46) refuses it"))?;
+    let ascii = to_ascii(host).ok_or_else(|| invalid("IDNA (UTS #46) refuses it"))?;
     if !ascii.is_ascii() {
         return Err(invalid("not ASCII after Punycode"));
     }
@@ -318,8 +360,33 @@ fn canonical_host(authority: &str) -> Result<String, Rejection> {
     Ok(h.to_owned())
 }
 
+/// UTS #46 ToASCII as WHATWG URL applies it. Hosts made only of lowercase ASCII letters, digits,
+/// `-`, `_` and `.`, with no `xn--` label, map to themselves, so they skip the full algorithm (the
+/// property tests check this shortcut against `idna`).
+fn to_ascii(host: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if is_plain_ascii_host(host) {
+        return Some(std::borrow::Cow::Borrowed(host));
+    }
+    idna::domain_to_ascii_cow(host.as_bytes(), idna::AsciiDenyList::URL).ok()
+}
+
+/// The shortcut's condition (public to the crate for the property test).
+pub(crate) fn is_plain_ascii_host(host: &str) -> bool {
+    host.bytes()
+        .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.'))
+        && !host.starts_with("xn--")
+        && memchr::memmem::find(host.as_bytes(), b".xn--").is_none()
+}
+
 /// Appends `path` with `/` runs collapsed and any trailing `/` dropped.
 fn push_path(out: &mut String, path: &str) {
+    if !path.ends_with('/') && memchr::memmem::find(path.as_bytes(), b"//").is_none() {
+        // Already normalized (empty, or `/a/b`): no split needed.
+        if path.is_empty() || path.starts_with('/') {
+            out.push_str(path);
+            return;
+        }
+    }
     for segment in path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
         out.push_str(segment);
@@ -347,6 +414,7 @@ fn variants(primary: String) -> Vec<CanonicalEntry> {
 /// Decodes `%XX` escapes of printable ASCII (except `%`, `?`, `#`, space) in the path part of a
 /// canonical entry and re-normalizes its slashes; `None` if nothing changes.
 fn decode_path(entry: &str) -> Option<String> {
+    memchr::memchr(b'%', entry.as_bytes())?;
     let path_start = entry.find('/')?;
     let path_end = entry.find('?').unwrap_or(entry.len());
     if path_end < path_start {
@@ -362,14 +430,14 @@ fn decode_path(entry: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' {
-            if let Some(v) = bytes.get(i + 1..i + 3).and_then(hex_byte) {
-                if (0x21..=0x7e).contains(&v) && !matches!(v, b'%' | b'?' | b'#') {
-                    decoded.push(char::from(v));
-                    i += 3;
-                    continue;
-                }
-            }
+        if b == b'%'
+            && let Some(v) = bytes.get(i + 1..i + 3).and_then(hex_byte)
+            && (0x21..=0x7e).contains(&v)
+            && !matches!(v, b'%' | b'?' | b'#')
+        {
+            decoded.push(char::from(v));
+            i += 3;
+            continue;
         }
         decoded.push(char::from(b));
         i += 1;

@@ -15,12 +15,30 @@ use crate::{BloomParams, CanonicalEntry, Error, Fingerprint};
 /// Below this many fingerprints a parallel insert is not worth the thread hand-off.
 const PAR_THRESHOLD: usize = 1 << 14;
 
+/// Bitmaps up to this size are filled directly (they stay in cache).
+const DIRECT_MAX_BYTES: usize = 4 << 20;
+
+/// Cache-blocked fill: regions of 2^20 bits (128 KiB).
+const REGION_BITS_LOG2: u32 = 20;
+
+/// Cache-blocked fill: probes bucketed per pass (2^23 × 4 bytes = 32 MiB of buffers).
+const BATCH_PROBES_LOG2: u32 = 23;
+
+/// One worker's buckets for the cache-blocked fill, reused across passes.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    offsets: Vec<usize>,
+    cursor: Vec<usize>,
+    probes: Vec<u32>,
+}
+
 /// Builds one filter. Insertion order does not matter and inserting twice is a no-op.
 #[derive(Clone, Debug)]
 pub struct BloomBuilder {
     params: BloomParams,
     reducer: Reducer,
     bitmap: Vec<u8>,
+    scratch: Vec<Scratch>,
 }
 
 impl BloomBuilder {
@@ -31,6 +49,7 @@ impl BloomBuilder {
             params,
             reducer: Reducer::new(params.bits_nonzero()),
             bitmap: vec![0; params.byte_len()],
+            scratch: Vec::new(),
         }
     }
 
@@ -58,36 +77,83 @@ impl BloomBuilder {
         }
     }
 
-    /// Inserts many packed fingerprints ([`Fingerprint::to_u64`]) on the rayon pool.
+    /// How many fingerprints [`BloomBuilder::insert_fingerprints_par`] handles per pass; callers
+    /// that stream fingerprints should hand over at least this many at a time.
+    #[must_use]
+    pub fn batch_len(&self) -> usize {
+        ((1usize << BATCH_PROBES_LOG2) / self.params.hashes() as usize).max(1)
+    }
+
+    /// Inserts many packed fingerprints ([`Fingerprint::to_u64`]); same result as inserting them
+    /// one by one, in any order.
     ///
-    /// Each worker owns one contiguous range of the bitmap and walks every fingerprint, setting
-    /// only the probes that land in its range: no atomics, no locks, and the result is identical
-    /// to inserting one by one. (Atomic `fetch_or` on shared words was measured slower: each
-    /// locked read-modify-write waits for its cache miss, while plain stores overlap them; see
-    /// the bench report.)
+    /// Small bitmaps (≤ 4 MiB, cache-resident) are filled directly. Larger ones are filled
+    /// *cache-blocked*: for each batch of [`BloomBuilder::batch_len`] fingerprints, the rayon
+    /// workers compute every probe position and bucket them by 128 KiB region of the bitmap
+    /// (a counting sort into reused buffers, 32 MiB at most), then each region is filled by one
+    /// worker while it sits in L2. No atomics, no locks. Measured on 2 cores at 50 M entries
+    /// (86 MiB bitmap, 500 M probes): direct single-threaded 7–9 s, atomic `fetch_or` on shared
+    /// `u64` words 9–10 s (every locked read-modify-write waits for its cache miss), per-thread
+    /// halves of the bitmap 8–17 s, cache-blocked ~2–3 s.
     pub fn insert_fingerprints_par(&mut self, fps: &[u64]) {
-        let parts = rayon::current_num_threads().max(1);
-        if fps.len() < PAR_THRESHOLD || parts == 1 {
+        if self.bitmap.len() <= DIRECT_MAX_BYTES || fps.len() < PAR_THRESHOLD {
             for &fp in fps {
                 self.insert_fingerprint(Fingerprint::from_u64(fp));
             }
             return;
         }
+        let batch_len = self.batch_len();
+        for batch in fps.chunks(batch_len) {
+            self.insert_blocked(batch);
+        }
+    }
+
+    fn insert_blocked(&mut self, batch: &[u64]) {
         let hashes = self.params.hashes();
         let reducer = self.reducer;
-        let chunk = self.bitmap.len().div_ceil(parts).max(1);
-        self.bitmap
-            .par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(part, range)| {
-                let start = part * chunk * 8;
-                let end = start + range.len() * 8;
-                for &fp in fps {
+        let regions = self.params.bits().div_ceil(1 << REGION_BITS_LOG2) as usize;
+        let workers = rayon::current_num_threads().max(1);
+        if self.scratch.len() < workers {
+            self.scratch.resize_with(workers, Scratch::default);
+        }
+        let sub = batch.len().div_ceil(workers).max(1);
+        let used = batch.len().div_ceil(sub);
+        // Phase 1: bucket every probe by region (count, prefix sums, scatter).
+        self.scratch[..used]
+            .par_iter_mut()
+            .zip(batch.par_chunks(sub))
+            .for_each(|(s, chunk)| {
+                s.offsets.clear();
+                s.offsets.resize(regions + 1, 0);
+                for &fp in chunk {
                     for idx in probes_with(Fingerprint::from_u64(fp), hashes, reducer) {
-                        let idx = idx as usize;
-                        if (start..end).contains(&idx) {
-                            set_bit(range, idx - start);
-                        }
+                        s.offsets[(idx >> REGION_BITS_LOG2) as usize + 1] += 1;
+                    }
+                }
+                for r in 0..regions {
+                    s.offsets[r + 1] += s.offsets[r];
+                }
+                s.probes.resize(chunk.len() * hashes as usize, 0);
+                s.cursor.clone_from(&s.offsets);
+                for &fp in chunk {
+                    for idx in probes_with(Fingerprint::from_u64(fp), hashes, reducer) {
+                        let r = (idx >> REGION_BITS_LOG2) as usize;
+                        s.probes[s.cursor[r]] = idx;
+                        s.cursor[r] += 1;
+                    }
+                }
+            });
+        // Phase 2: each region filled by one worker, from every worker's bucket for it.
+        let scratch = &self.scratch[..used];
+        let region_bytes = 1usize << (REGION_BITS_LOG2 - 3);
+        self.bitmap
+            .par_chunks_mut(region_bytes)
+            .enumerate()
+            .for_each(|(r, region)| {
+                let base = (r as u32) << REGION_BITS_LOG2;
+                for s in scratch {
+                    for &idx in &s.probes[s.offsets[r]..s.offsets[r + 1]] {
+                        set_bit(region, (idx - base) as usize);
                     }
                 }
             });

@@ -42,11 +42,11 @@ pub struct Meta {
 }
 
 /// Writes `filter` in `format`.
-pub fn write(
+pub fn write<W: Write + ?Sized>(
     filter: &BloomFilter,
     meta: Meta,
     format: Format,
-    w: &mut impl Write,
+    w: &mut W,
 ) -> io::Result<()> {
     match format {
         Format::Json => write_json(filter, meta, w),
@@ -55,7 +55,7 @@ pub fn write(
     }
 }
 
-fn write_base64(bytes: &[u8], w: &mut impl Write) -> io::Result<()> {
+fn write_base64<W: Write + ?Sized>(bytes: &[u8], w: &mut W) -> io::Result<()> {
     let mut enc = EncoderWriter::new(w, &STANDARD);
     enc.write_all(bytes)?;
     enc.finish()?;
@@ -63,7 +63,11 @@ fn write_base64(bytes: &[u8], w: &mut impl Write) -> io::Result<()> {
 }
 
 /// Writes `filter.json` (one line, trailing newline).
-pub fn write_json(filter: &BloomFilter, meta: Meta, w: &mut impl Write) -> io::Result<()> {
+pub fn write_json<W: Write + ?Sized>(
+    filter: &BloomFilter,
+    meta: Meta,
+    w: &mut W,
+) -> io::Result<()> {
     let p = filter.params();
     write!(
         w,
@@ -82,7 +86,11 @@ pub fn write_json(filter: &BloomFilter, meta: Meta, w: &mut impl Write) -> io::R
 }
 
 /// Writes the XML plist (keys sorted, as `PropertyListEncoder` does).
-pub fn write_plist(filter: &BloomFilter, meta: Meta, w: &mut impl Write) -> io::Result<()> {
+pub fn write_plist<W: Write + ?Sized>(
+    filter: &BloomFilter,
+    meta: Meta,
+    w: &mut W,
+) -> io::Result<()> {
     let p = filter.params();
     let fpr = if meta.fpr.is_finite() { meta.fpr } else { 0.0 };
     write!(
@@ -160,13 +168,13 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFilter, Error> {
             BloomParams::new(f.bits, f.hashes, Seed::new(f.seed)?)?,
             bitmap,
         )?;
-        if let Some(tag) = f.tag {
-            if !tag.eq_ignore_ascii_case(&filter.tag_hex()) {
-                return Err(bad(format!(
-                    "tag {tag} is not the SHA-256 of the bitmap ({})",
-                    filter.tag_hex()
-                )));
-            }
+        if let Some(tag) = f.tag
+            && !tag.eq_ignore_ascii_case(&filter.tag_hex())
+        {
+            return Err(bad(format!(
+                "tag {tag} is not the SHA-256 of the bitmap ({})",
+                filter.tag_hex()
+            )));
         }
         Ok(ParsedFilter {
             filter,

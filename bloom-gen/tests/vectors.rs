@@ -1,4 +1,8 @@
 //! Every vector in `vectors/bloom/bloom.json`, against the library.
+#![allow(
+    clippy::unwrap_used,
+    reason = "vector tests fail loudly on malformed vectors"
+)]
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -1,0 +1,327 @@
+//! Streaming the blocklist: fixed-size batches of whole lines, canonicalized in parallel.
+//!
+//! The input is never held whole: the reader hands out ~1 MiB batches of complete lines; a group
+//! of batches is canonicalized and hashed on the rayon pool, then merged in order (so rejected
+//! lines are reported in line order). A line that grows past [`MAX_CARRY`] without a newline
+//! (binary garbage, a 1 GB line) is skipped without being buffered and reported as over-long.
+
+use std::io::{self, Read};
+
+use bloom_gen::{Fingerprint, Line, Rejection, Seed};
+use rayon::prelude::*;
+
+/// Target batch size.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// Longest partial line buffered across reads; longer lines are discarded unread.
+pub const MAX_CARRY: usize = 1 << 20;
+
+/// Complete lines (each `\n`-terminated), plus the indices of lines that were too long to keep
+/// (those appear in `data` as empty lines).
+pub struct Batch {
+    data: Vec<u8>,
+    overlong: Vec<(usize, u64)>,
+}
+
+/// Reads batches of whole lines from any reader.
+pub struct Reader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    carry: Vec<u8>,
+    discarding: Option<u64>,
+    eof: bool,
+    bytes_read: u64,
+}
+
+impl<R: Read> Reader<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+            carry: Vec::new(),
+            discarding: None,
+            eof: false,
+            bytes_read: 0,
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    fn refill(&mut self) -> io::Result<bool> {
+        self.buf.resize(BATCH_BYTES, 0);
+        loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(0) => {
+                    self.buf.clear();
+                    self.pos = 0;
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.buf.truncate(n);
+                    self.pos = 0;
+                    self.bytes_read += n as u64;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next batch, or `None` at the end of input.
+    pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        let mut batch = Batch {
+            data: Vec::with_capacity(BATCH_BYTES + 4096),
+            overlong: Vec::new(),
+        };
+        while batch.data.len() < BATCH_BYTES {
+            if self.pos >= self.buf.len() && (self.eof || !self.refill()?) {
+                break;
+            }
+            let avail = &self.buf[self.pos..];
+            let Some(first) = memchr::memchr(b'\n', avail) else {
+                self.extend_partial(self.pos, self.buf.len());
+                self.pos = self.buf.len();
+                continue;
+            };
+            // Finish the carried partial line.
+            self.extend_partial(self.pos, self.pos + first);
+            self.end_line(&mut batch);
+            let avail = &self.buf[self.pos + first + 1..];
+            let last = memchr::memrchr(b'\n', avail);
+            if let Some(last) = last {
+                batch.data.extend_from_slice(&avail[..=last]);
+            }
+            let rest_start = self.pos + first + 1 + last.map_or(0, |l| l + 1);
+            let end = self.buf.len();
+            self.extend_partial(rest_start, end);
+            self.pos = end;
+        }
+        if self.eof
+            && self.pos >= self.buf.len()
+            && (!self.carry.is_empty() || self.discarding.is_some())
+        {
+            self.end_line(&mut batch);
+        }
+        Ok((!batch.data.is_empty()).then_some(batch))
+    }
+
+    fn extend_partial(&mut self, from: usize, to: usize) {
+        let piece = &self.buf[from..to];
+        if let Some(len) = &mut self.discarding {
+            *len += piece.len() as u64;
+        } else if self.carry.len() + piece.len() > MAX_CARRY {
+            self.discarding = Some((self.carry.len() + piece.len()) as u64);
+            self.carry = Vec::new();
+        } else {
+            self.carry.extend_from_slice(piece);
+        }
+    }
+
+    fn end_line(&mut self, batch: &mut Batch) {
+        if let Some(len) = self.discarding.take() {
+            let index = memchr::memchr_iter(b'\n', &batch.data).count();
+            batch.overlong.push((index, len));
+        } else {
+            batch.data.extend_from_slice(&self.carry);
+        }
+        self.carry.clear();
+        batch.data.push(b'\n');
+    }
+}
+
+/// What to produce from each line.
+#[derive(Clone, Copy)]
+pub struct Mode {
+    pub verbatim: bool,
+    /// `Some`: fingerprints for the filter; `None`: entry strings (`canonicalize`).
+    pub seed: Option<Seed>,
+}
+
+/// Line counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub lines: u64,
+    pub skipped: u64,
+    pub kept: u64,
+    pub rejected: u64,
+    /// Entries produced (all variants, before deduplication).
+    pub entries: u64,
+    /// Of those, variants beyond the primary form.
+    pub variants: u64,
+}
+
+impl Stats {
+    fn add(&mut self, o: &Stats) {
+        self.lines += o.lines;
+        self.skipped += o.skipped;
+        self.kept += o.kept;
+        self.rejected += o.rejected;
+        self.entries += o.entries;
+        self.variants += o.variants;
+    }
+}
+
+/// A rejected line: 1-based line number, reason and the start of the line.
+pub struct RejectedLine {
+    pub line: u64,
+    pub reason: Rejection,
+    pub excerpt: String,
+}
+
+/// Rejections kept per batch with their text; the rest are only counted.
+const REPORTS_PER_BATCH: usize = 64;
+
+/// The first 60 characters of a line, control characters escaped.
+fn excerpt(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(240)]);
+    let mut out: String = text.chars().take(60).flat_map(char::escape_debug).collect();
+    if text.chars().count() > 60 || raw.len() > 240 {
+        out.push('…');
+    }
+    out
+}
+
+fn reject(out: &mut Processed, index: usize, reason: Rejection, raw: &[u8]) {
+    out.stats.rejected += 1;
+    *out.by_kind.entry(reason.kind()).or_default() += 1;
+    if out.rejected.len() < REPORTS_PER_BATCH {
+        out.rejected.push(RejectedLine {
+            line: index as u64,
+            reason,
+            excerpt: excerpt(raw),
+        });
+    }
+}
+
+/// One processed batch.
+#[derive(Default)]
+pub struct Processed {
+    pub stats: Stats,
+    /// Rejections with batch-relative 0-based line indices until [`run`] makes them absolute.
+    pub rejected: Vec<RejectedLine>,
+    pub fingerprints: Vec<u64>,
+    pub entries: Vec<String>,
+    pub by_kind: std::collections::BTreeMap<&'static str, u64>,
+}
+
+fn process(batch: &Batch, mode: Mode) -> Processed {
+    let mut out = Processed::default();
+    let mut overlong = batch.overlong.iter().peekable();
+    let mut start = 0;
+    for (index, end) in memchr::memchr_iter(b'\n', &batch.data).enumerate() {
+        let raw = &batch.data[start..end];
+        start = end + 1;
+        out.stats.lines += 1;
+        if let Some(&(_, len)) = overlong.next_if(|(i, _)| *i == index) {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            reject(&mut out, index, Rejection::TooLong(len), b"");
+            continue;
+        }
+        match bloom_gen::parse_line(raw) {
+            Line::Skip => out.stats.skipped += 1,
+            Line::Rejected(reason) => reject(&mut out, index, reason, raw),
+            Line::Entries(c) => {
+                out.stats.kept += 1;
+                let n = c.entries().len() as u64;
+                out.stats.entries += n;
+                out.stats.variants += n - 1;
+                for e in c {
+                    match mode.seed {
+                        Some(seed) => {
+                            out.fingerprints
+                                .push(Fingerprint::of(e.as_bytes(), seed).to_u64());
+                        }
+                        None => out.entries.push(e.into_string()),
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads every batch, processes groups of them in parallel, and hands the results, in input
+/// order and with absolute line numbers, to `sink`.
+pub fn run<R: Read>(
+    reader: &mut Reader<R>,
+    mode: Mode,
+    mut on_progress: impl FnMut(u64),
+    mut sink: impl FnMut(Processed) -> anyhow::Result<()>,
+) -> anyhow::Result<Stats> {
+    let group_len = rayon::current_num_threads().max(1) * 2;
+    let mut total = Stats::default();
+    loop {
+        let mut group = Vec::with_capacity(group_len);
+        while group.len() < group_len {
+            match reader.next_batch()? {
+                Some(b) => group.push(b),
+                None => break,
+            }
+        }
+        if group.is_empty() {
+            return Ok(total);
+        }
+        let outs: Vec<Processed> = group
+            .par_iter()
+            .map(|b| {
+                if mode.verbatim {
+                    process_verbatim(b, mode)
+                } else {
+                    process(b, mode)
+                }
+            })
+            .collect();
+        for mut out in outs {
+            for r in &mut out.rejected {
+                r.line += total.lines + 1;
+            }
+            total.add(&out.stats);
+            sink(out)?;
+        }
+        on_progress(reader.bytes_read());
+    }
+}
+
+/// `--verbatim`: only the line ending goes; blank and `#` lines are still skipped.
+fn process_verbatim(batch: &Batch, mode: Mode) -> Processed {
+    let mut out = Processed::default();
+    let mut overlong = batch.overlong.iter().peekable();
+    let mut start = 0;
+    for (index, end) in memchr::memchr_iter(b'\n', &batch.data).enumerate() {
+        let mut raw = &batch.data[start..end];
+        start = end + 1;
+        out.stats.lines += 1;
+        if let Some(&(_, len)) = overlong.next_if(|(i, _)| *i == index) {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            reject(&mut out, index, Rejection::TooLong(len), b"");
+            continue;
+        }
+        if let Some(r) = raw.strip_suffix(b"\r") {
+            raw = r;
+        }
+        if raw.iter().all(u8::is_ascii_whitespace) || raw.first() == Some(&b'#') {
+            out.stats.skipped += 1;
+            continue;
+        }
+        match mode.seed {
+            Some(seed) => out.fingerprints.push(Fingerprint::of(raw, seed).to_u64()),
+            None => match std::str::from_utf8(raw) {
+                Ok(s) => out.entries.push(s.to_owned()),
+                Err(_) => {
+                    reject(&mut out, index, Rejection::InvalidUtf8, raw);
+                    continue;
+                }
+            },
+        }
+        out.stats.kept += 1;
+        out.stats.entries += 1;
+    }
+    out
+}

@@ -1,0 +1,190 @@
+//! Where fingerprints wait until the distinct count (and so the filter size) is known.
+//!
+//! Each entry is stored as its packed `(h1, h2)` fingerprint, 8 bytes, which fixes its bits for
+//! any size. Up to `spill_after` of them stay in memory (default 2^22 = 32 MiB); past that they go
+//! to [`PARTS`] temporary files partitioned by their top bits, so each partition can be sorted and
+//! deduplicated alone (at 50 M entries, ~6 MiB each) and peak memory stays near the bitmap plus
+//! one partition. The files live in a temporary directory (`$TMPDIR`) removed on drop.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+
+use anyhow::Context;
+
+/// Number of spill partitions (top 6 bits of the fingerprint).
+pub const PARTS: usize = 64;
+
+/// Most fingerprints read back at once (8 MiB).
+const READ_CHUNK: usize = 1 << 20;
+
+pub enum Store {
+    Memory { fps: Vec<u64>, spill_after: usize },
+    Spilled(Spill),
+}
+
+pub struct Spill {
+    _dir: tempfile::TempDir,
+    writers: Vec<BufWriter<File>>,
+    paths: Vec<std::path::PathBuf>,
+}
+
+/// Distinct fingerprints, ready to feed the builder.
+pub enum Distinct {
+    Memory(Vec<u64>),
+    Spilled {
+        _dir: tempfile::TempDir,
+        paths: Vec<std::path::PathBuf>,
+    },
+}
+
+impl Store {
+    pub fn new(spill_after: usize) -> Self {
+        Store::Memory {
+            fps: Vec::new(),
+            spill_after,
+        }
+    }
+
+    pub fn push(&mut self, batch: &[u64]) -> anyhow::Result<()> {
+        match self {
+            Store::Memory { fps, spill_after } => {
+                if fps.len() + batch.len() <= *spill_after {
+                    fps.extend_from_slice(batch);
+                    return Ok(());
+                }
+                let mut spill = Spill::new()?;
+                spill.push(fps)?;
+                spill.push(batch)?;
+                *self = Store::Spilled(spill);
+                Ok(())
+            }
+            Store::Spilled(spill) => spill.push(batch),
+        }
+    }
+
+    /// Dedupes; returns the distinct count and the fingerprints to insert.
+    pub fn finish(self) -> anyhow::Result<(u64, Distinct)> {
+        match self {
+            Store::Memory { mut fps, .. } => {
+                let n = bloom_gen::dedupe_fingerprints(&mut fps) as u64;
+                Ok((n, Distinct::Memory(fps)))
+            }
+            Store::Spilled(spill) => spill.finish(),
+        }
+    }
+}
+
+impl Spill {
+    fn new() -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("bloom-gen-")
+            .tempdir()
+            .context("creating a temporary directory for fingerprints (set TMPDIR)")?;
+        let mut writers = Vec::with_capacity(PARTS);
+        let mut paths = Vec::with_capacity(PARTS);
+        for i in 0..PARTS {
+            let path = dir.path().join(format!("part-{i:02}"));
+            let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            writers.push(BufWriter::with_capacity(64 * 1024, f));
+            paths.push(path);
+        }
+        Ok(Self {
+            _dir: dir,
+            writers,
+            paths,
+        })
+    }
+
+    fn push(&mut self, batch: &[u64]) -> anyhow::Result<()> {
+        for &fp in batch {
+            let part = (fp >> (64 - PARTS.trailing_zeros())) as usize;
+            if let Some(w) = self.writers.get_mut(part) {
+                w.write_all(&fp.to_le_bytes())
+                    .context("writing fingerprints to TMPDIR")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<(u64, Distinct)> {
+        for w in self.writers {
+            // No fsync: these files only live for this run.
+            drop(w.into_inner().map_err(io::IntoInnerError::into_error)?);
+        }
+        let mut n = 0u64;
+        for path in &self.paths {
+            let mut fps = read_all(path)?;
+            n += bloom_gen::dedupe_fingerprints(&mut fps) as u64;
+            // Write the deduplicated partition back so the build pass reads no duplicates.
+            let mut w = BufWriter::new(File::create(path)?);
+            for fp in &fps {
+                w.write_all(&fp.to_le_bytes())?;
+            }
+            w.flush()?;
+        }
+        Ok((
+            n,
+            Distinct::Spilled {
+                _dir: self._dir,
+                paths: self.paths,
+            },
+        ))
+    }
+}
+
+fn read_all(path: &std::path::Path) -> anyhow::Result<Vec<u64>> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect())
+}
+
+impl Distinct {
+    /// Calls `f` with chunks of distinct fingerprints.
+    pub fn for_each_chunk(
+        &self,
+        chunk_len: usize,
+        mut f: impl FnMut(&[u64]),
+    ) -> anyhow::Result<()> {
+        match self {
+            Distinct::Memory(fps) => f(fps),
+            Distinct::Spilled { paths, .. } => {
+                let chunk_len = chunk_len.clamp(1, READ_CHUNK);
+                let mut chunk = Vec::with_capacity(chunk_len);
+                let mut bytes = vec![0u8; chunk_len * 8];
+                for path in paths {
+                    let mut r = BufReader::new(File::open(path)?);
+                    loop {
+                        let n = read_full(&mut r, &mut bytes)?;
+                        if n == 0 {
+                            break;
+                        }
+                        chunk.clear();
+                        chunk.extend(bytes[..n - n % 8].chunks_exact(8).map(|c| {
+                            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                        }));
+                        f(&chunk);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
