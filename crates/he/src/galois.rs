@@ -6,7 +6,7 @@ use crate::poly::{Coeff, Eval, Poly, PolyContext};
 /// Applies σ_g to a Coeff polynomial; `g` must be odd with 1 < g < 2N.
 pub fn apply(ctx: &PolyContext, poly: &Poly<Coeff>, g: u64) -> Result<Poly<Coeff>, Error> {
     let n = ctx.degree();
-    if g % 2 == 0 || g <= 1 || g >= 2 * n as u64 {
+    if g.is_multiple_of(2) || g <= 1 || g >= 2 * n as u64 {
         return Err(Error::BadGaloisElement(g));
     }
     let rows = poly
@@ -42,7 +42,7 @@ fn bit_reverse(x: usize, bits: u32) -> usize {
 /// `out[i] = in[brv(((g·(2·brv(i)+1)) >> 1) mod N)]`, the same for every row.
 pub fn apply_eval(ctx: &PolyContext, poly: &Poly<Eval>, g: u64) -> Result<Poly<Eval>, Error> {
     let n = ctx.degree();
-    if g % 2 == 0 || g <= 1 || g >= 2 * n as u64 {
+    if g.is_multiple_of(2) || g <= 1 || g >= 2 * n as u64 {
         return Err(Error::BadGaloisElement(g));
     }
     let bits = n.trailing_zeros();

@@ -85,7 +85,7 @@ impl Modulus {
             degree: n,
             reason,
         };
-        if (self.q - 1) % two_n != 0 {
+        if !(self.q - 1).is_multiple_of(two_n) {
             return Err(bad("q != 1 mod 2n"));
         }
         let cofactor = (self.q - 1) / two_n;

@@ -1,4 +1,5 @@
 //! Apple's unit-test vectors from `vectors/bfv/bfv.json` (spec bfv.md §7): DRBG and seeded samplers.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use he::modulus::Modulus;
 use he::rng::NistAes128Ctr;
