@@ -3,6 +3,7 @@
 
 pub mod behz;
 pub mod decrypt;
+pub mod encrypt;
 mod error;
 pub mod galois;
 pub mod keygen;

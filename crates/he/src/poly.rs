@@ -248,6 +248,23 @@ impl<F> Poly<F> {
     }
 }
 
+impl<F> Poly<F> {
+    /// Difference, in either form.
+    pub fn sub(&self, other: &Self, ctx: &PolyContext) -> Self {
+        let rows = self
+            .rows
+            .iter()
+            .zip(&other.rows)
+            .zip(ctx.moduli())
+            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.sub(x, y)).collect())
+            .collect();
+        Self {
+            rows,
+            _form: PhantomData,
+        }
+    }
+}
+
 /// Reads the multi-polynomial container (§6.3): u16 LE count, then each polynomial with its skip.
 pub fn read_polys<F>(
     ctx: &PolyContext,

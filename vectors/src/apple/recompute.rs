@@ -8,7 +8,6 @@ use he::behz::{Behz, Scalar};
 use he::poly::{Coeff, Eval, Poly, PolyContext, write_polys};
 use he::proto::{self, serialized_ciphertext::SerializedCiphertextType};
 use he::rng::NistAes128Ctr;
-use he::sample;
 use he::{keyswitch, modswitch, serialize};
 use prost::Message;
 use serde_json::Value;
@@ -195,7 +194,7 @@ fn recompute(
 }
 
 /// Reproduces a fresh encryption of the plaintext from its recorded values and seeds (manifest
-/// `rng.encryption`): `[-(INTT(a·s) + e) + Δ(m), INTT(a)]`.
+/// `rng.encryption`), with `he::encrypt`.
 fn encrypt(
     set: &Set<'_>,
     name: &str,
@@ -218,40 +217,20 @@ fn encrypt(
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
         .collect();
     let ctx = &object.ctx;
-    let mut stream = NistAes128Ctr::new(&seed);
-    let a_seed: [u8; 32] = stream.bytes();
-    let a = sample::uniform_eval(ctx, &mut NistAes128Ctr::new(&a_seed)).map_err(fail)?;
-    let e = sample::cbd(ctx, &mut stream).map_err(fail)?;
-    let as_ = a.mul(&secret.truncate(ctx.len()), ctx).intt(ctx);
-    let big_q: u128 = ctx.moduli().map(|q| u128::from(q.value())).product();
-    let t = u128::from(set.t);
-    let rows = as_
-        .rows()
-        .iter()
-        .zip(e.rows())
-        .zip(ctx.moduli())
-        .map(|((asr, er), q)| {
-            asr.iter()
-                .zip(er)
-                .zip(&values)
-                .map(|((&x, &y), &m)| {
-                    let m = u128::from(m);
-                    // Apple: floor(Q/t)·m + floor(((Q mod t)·m + (t+1)/2) / t): the tie at
-                    // (Q mod t)·m ≡ (t−1)/2 rounds up, unlike exact round(Q·m/t).
-                    let delta_m = ((big_q / t) * m + ((big_q % t) * m + t.div_ceil(2)) / t)
-                        % u128::from(q.value());
-                    q.add(q.neg(q.add(x, y)), delta_m as u64)
-                })
-                .collect()
-        })
-        .collect();
-    let c0 = Poly::<Coeff>::from_rows(ctx, rows).map_err(fail)?;
+    let fresh = he::encrypt::encrypt(ctx, secret, &values, set.t, &mut NistAes128Ctr::new(&seed))
+        .map_err(fail)?;
+    let [c0, c1] = fresh.polys.as_slice() else {
+        return Err(Outcome::Fail(
+            "encryption did not give 2 polynomials".into(),
+        ));
+    };
+    let a_seed = fresh.seed;
     if object.seed.is_some() {
         let mut poly0 = Vec::new();
         c0.write(ctx, 0, &mut poly0).map_err(fail)?;
         Ok(seeded(poly0, a_seed.to_vec()))
     } else {
-        let polys = [c0, a.intt(ctx)];
+        let polys = [c0.clone(), c1.clone()];
         let bytes = write_polys(ctx, &polys, &[]).map_err(fail)?;
         Ok(full(bytes, vec![0, 0]))
     }
