@@ -12,22 +12,7 @@ pub struct Ntt {
     fwd: Vec<u64>,
     /// `inv[brv(k)] = ψ^{-k}`.
     inv: Vec<u64>,
-    /// Shoup companions `floor(w·2^64 / q)` of `fwd` and `inv`.
-    fwd_shoup: Vec<u64>,
-    inv_shoup: Vec<u64>,
     n_inv: u64,
-}
-
-/// Shoup's constant multiplication: `w·x mod q` given `w' = floor(w·2^64/q)`; exact for q < 2^62.
-#[inline(always)]
-fn mul_shoup(x: u64, w: u64, w_shoup: u64, q: u64) -> u64 {
-    let hi = ((u128::from(x) * u128::from(w_shoup)) >> 64) as u64;
-    let r = x.wrapping_mul(w).wrapping_sub(hi.wrapping_mul(q));
-    if r >= q { r - q } else { r }
-}
-
-fn shoup(w: u64, q: u64) -> u64 {
-    ((u128::from(w) << 64) / u128::from(q)) as u64
 }
 
 fn bit_reverse(x: usize, log_n: u32) -> usize {
@@ -58,11 +43,8 @@ impl Ntt {
             pi = modulus.mul(pi, psi_inv);
         }
         let n_inv = modulus.inv(n as u64 % modulus.value());
-        let q = modulus.value();
         Ok(Self {
             modulus,
-            fwd_shoup: fwd.iter().map(|&w| shoup(w, q)).collect(),
-            inv_shoup: inv.iter().map(|&w| shoup(w, q)).collect(),
             fwd,
             inv,
             n_inv,
@@ -82,13 +64,12 @@ impl Ntt {
         while m < n {
             let t = n / (2 * m);
             for i in 0..m {
-                let (w, ws) = (self.fwd[m + i], self.fwd_shoup[m + i]);
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
-                for (x, y) in lo.iter_mut().zip(hi) {
-                    let v = mul_shoup(*y, w, ws, q.value());
-                    let u = *x;
-                    *x = q.add(u, v);
-                    *y = q.sub(u, v);
+                let w = self.fwd[m + i];
+                for j in 2 * i * t..2 * i * t + t {
+                    let x = a[j];
+                    let y = q.mul(w, a[j + t]);
+                    a[j] = q.add(x, y);
+                    a[j + t] = q.sub(x, y);
                 }
             }
             m *= 2;
@@ -103,19 +84,18 @@ impl Ntt {
         while m >= 1 {
             let t = n / (2 * m);
             for i in 0..m {
-                let (w, ws) = (self.inv[m + i], self.inv_shoup[m + i]);
-                let (lo, hi) = a[2 * i * t..2 * i * t + 2 * t].split_at_mut(t);
-                for (x, y) in lo.iter_mut().zip(hi) {
-                    let (u, v) = (*x, *y);
-                    *x = q.add(u, v);
-                    *y = mul_shoup(q.sub(u, v), w, ws, q.value());
+                let w = self.inv[m + i];
+                for j in 2 * i * t..2 * i * t + t {
+                    let x = a[j];
+                    let y = a[j + t];
+                    a[j] = q.add(x, y);
+                    a[j + t] = q.mul(w, q.sub(x, y));
                 }
             }
             m /= 2;
         }
-        let ns = shoup(self.n_inv, q.value());
         for x in a.iter_mut() {
-            *x = mul_shoup(*x, self.n_inv, ns, q.value());
+            *x = q.mul(*x, self.n_inv);
         }
     }
 }
