@@ -170,10 +170,30 @@ async fn run(
                 )
                 .await
                 {
-                    Ok((200, sealed)) => pending
-                        .open(&sealed)
-                        .is_ok_and(|r| r.status == 200 && r.body.len() == request.body.len()),
-                    _ => false,
+                    Ok((200, sealed)) => match pending.open(&sealed) {
+                        Ok(r) if r.status == 200 && r.body.len() == request.body.len() => true,
+                        Ok(r) => {
+                            if failures == 0 {
+                                eprintln!("inner status {} body {} bytes", r.status, r.body.len());
+                            }
+                            false
+                        }
+                        Err(e) => {
+                            if failures == 0 {
+                                eprintln!("open failed: {e}");
+                            }
+                            false
+                        }
+                    },
+                    other => {
+                        if failures == 0 {
+                            eprintln!(
+                                "outer: {:?}",
+                                other.map(|(s, b)| (s, String::from_utf8_lossy(&b).into_owned()))
+                            );
+                        }
+                        false
+                    }
                 };
                 if ok {
                     latencies.push(t.elapsed());
