@@ -1,0 +1,137 @@
+//! One contract suite for every NonceStore backend (embedded and Redis): double spend, TTL,
+//! concurrent writers, and the full double-spend of one token across two verifiers on Redis.
+
+use std::sync::Arc;
+
+use privacy_pass::{
+    ChallengePolicy, Error, MemoryNonceStore, NonceStore, PublicKey, RedisNonceStore, Tier, Token,
+    TokenKeyId, Verifier,
+};
+use test_support::redis::RedisServer;
+
+const ID: TokenKeyId = TokenKeyId([7; 32]);
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn contract<N: NonceStore + 'static>(store: Arc<N>) {
+    let t = now();
+    // Double spend.
+    assert!(store.reserve(&ID, &[1; 32], t, t + 3600).await.unwrap());
+    assert!(!store.reserve(&ID, &[1; 32], t, t + 3600).await.unwrap());
+    // Same nonce under another key id is a different pair.
+    assert!(
+        store
+            .reserve(&TokenKeyId([8; 32]), &[1; 32], t, t + 3600)
+            .await
+            .unwrap()
+    );
+    // TTL: an entry already expired does not block (no sleeping: the expiry lies in the past).
+    assert!(store.reserve(&ID, &[2; 32], t, t - 10).await.unwrap());
+    assert!(store.reserve(&ID, &[2; 32], t, t + 3600).await.unwrap());
+    assert!(!store.reserve(&ID, &[2; 32], t, t + 3600).await.unwrap());
+    // Concurrent writers: 16 tasks race for one pair, exactly one wins.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.reserve(&ID, &[3; 32], t, t + 3600).await
+        }));
+    }
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap().unwrap());
+    }
+    assert_eq!(wins, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_contract() {
+    contract(Arc::new(MemoryNonceStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_ttl_follows_given_clock() {
+    let s = MemoryNonceStore::new();
+    assert!(s.reserve(&ID, &[9; 32], 100, 200).await.unwrap());
+    assert!(!s.reserve(&ID, &[9; 32], 199, 300).await.unwrap());
+    assert!(s.reserve(&ID, &[9; 32], 200, 300).await.unwrap());
+    s.purge_expired(300);
+    assert!(s.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_contract() {
+    let redis = RedisServer::start().expect("redis-server is required for the Redis tests");
+    let store = RedisNonceStore::connect(&redis.url(), "pp-contract")
+        .await
+        .unwrap();
+    contract(Arc::new(store.clone())).await;
+    let ttl = store.ttl(&ID, &[1; 32]).await.unwrap().unwrap();
+    assert!(ttl > 3500 && ttl <= 3600, "ttl {ttl}");
+    // A second connection (a restarted replica) still sees the spent nonce.
+    let reopened = RedisNonceStore::connect(&redis.url(), "pp-contract")
+        .await
+        .unwrap();
+    assert!(
+        !reopened
+            .reserve(&ID, &[1; 32], now(), now() + 3600)
+            .await
+            .unwrap()
+    );
+}
+
+#[derive(serde::Deserialize)]
+#[allow(non_snake_case)]
+struct V {
+    pkS: String,
+    token: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_token_sixteen_tasks_two_verifiers_on_redis() {
+    let vs: Vec<V> = serde_json::from_str(include_str!(
+        "../../../vectors/privacy-pass/PrivacyPassPublicTokens.json"
+    ))
+    .unwrap();
+    let v = &vs[0];
+    let token = Token::decode(&hex::decode(&v.token).unwrap()).unwrap();
+    let pk = PublicKey::from_spki(&hex::decode(&v.pkS).unwrap()).unwrap();
+    let redis = RedisServer::start().expect("redis-server is required for the Redis tests");
+    let mut verifiers = Vec::new();
+    for _ in 0..2 {
+        let store = RedisNonceStore::connect(&redis.url(), "pp-ds")
+            .await
+            .unwrap();
+        verifiers.push(Arc::new(Verifier::new(
+            vec![(pk.clone(), Tier::from("tier1"))],
+            ChallengePolicy::Any,
+            store,
+            3600,
+        )));
+    }
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let verifier = verifiers[i % 2].clone();
+        let token = token.clone();
+        tasks.push(tokio::spawn(
+            async move { verifier.redeem(token, now()).await },
+        ));
+    }
+    let (mut ok, mut spent) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(tier) => {
+                assert_eq!(tier, Tier::from("tier1"));
+                ok += 1;
+            }
+            Err(Error::DoubleSpend) => spent += 1,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!((ok, spent), (1, 15));
+}
