@@ -1,5 +1,11 @@
 //! he: RNS-BFV homomorphic encryption byte-compatible with Apple's swift-homomorphic-encryption
 //! (spec: bfv.md).
+//!
+//! Residues are stored as u64 for every parameter set. Apple's `Bfv<UInt32>` and `Bfv<UInt64>`
+//! differ only where a result is not exact modular arithmetic: the BEHZ auxiliary base (29- vs
+//! 61-bit Bsk primes, m̃ = 2^16 vs 2^32), selected by [`behz::Scalar`]. Everything else (NTT, key
+//! switching, mod switch, sampling, serialization) is exact and so identical for both, which the
+//! u32 and u64 transcripts confirm.
 
 pub mod behz;
 pub mod decrypt;
