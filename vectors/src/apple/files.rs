@@ -30,6 +30,12 @@ pub(super) fn check(dir: &Path, entry: &Value, report: &mut Report) {
     report.push(format!("integrity {rel}"), integrity(entry, &bytes));
     if let Some(outcome) = round_trip(format, &bytes) {
         report.push(format!("protobuf re-encoding {rel}"), outcome);
+    } else if !rel.starts_with("he/") {
+        // he/ files' contents are checked by the `he` suite; other kinds await their own suite.
+        report.push(
+            format!("content {rel}"),
+            Outcome::Skip(format!("kind {format:?} not handled yet (PIR suite)")),
+        );
     }
 }
 
