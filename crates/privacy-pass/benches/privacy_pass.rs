@@ -1,4 +1,5 @@
 //! Issue (blind sign of the RFC 9578 A.2 request) and verify (token signature check) throughput.
+#![expect(clippy::unwrap_used, reason = "bench set-up on the checked-in vectors")]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use privacy_pass::{Issuer, IssuerKey, PublicKey, SigningKey, Tier, Token};

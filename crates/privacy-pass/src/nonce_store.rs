@@ -21,11 +21,14 @@ pub trait NonceStore: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
+/// `(token_key_id, nonce)`.
+type Pair = ([u8; 32], [u8; 32]);
+
 /// In-process nonce store: a mutex-guarded map with expiry, purged as it grows.
 /// One process only, and lost on restart: use Redis for replicas.
 #[derive(Debug, Default)]
 pub struct MemoryNonceStore {
-    entries: Mutex<HashMap<([u8; 32], [u8; 32]), u64>>,
+    entries: Mutex<HashMap<Pair, u64>>,
 }
 
 impl MemoryNonceStore {

@@ -1,6 +1,11 @@
 //! Bad input gives the error (and HTTP status) the spec names, never a panic; decoders are fed
 //! arbitrary bytes by proptest.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns unwrap checked-in vectors"
+)]
+
 use privacy_pass::{
     ChallengePolicy, Error, HashedUserTokens, Issuer, IssuerKey, MemoryNonceStore, PublicKey,
     SigningKey, Tier, Token, TokenRequest, UserAuthenticator, Verifier, parse_bearer,

@@ -1,6 +1,11 @@
 //! One contract suite for every NonceStore backend (embedded and Redis): double spend, TTL,
 //! concurrent writers, and the full double-spend of one token across two verifiers on Redis.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns unwrap checked-in vectors"
+)]
+
 use std::sync::Arc;
 
 use privacy_pass::{

@@ -2,6 +2,11 @@
 //! (= Apple's PrivacyPassChallengeAndRedemptionStructure.json), and the challenge vectors in
 //! privacy-pass.json. Loaded from the repo's vectors/privacy-pass/.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns unwrap checked-in vectors"
+)]
+
 use privacy_pass::{
     ChallengePolicy, Issuer, IssuerKey, MemoryNonceStore, PublicKey, SigningKey, Tier, Token,
     TokenChallenge, TokenKeyId, TokenType, Verifier, format_private_token, parse_private_token,
