@@ -211,3 +211,36 @@ fn onboarding_entry_survives_canonicalization() {
     );
     assert_eq!(bloom_gen::canonical::ONBOARDING_KEYWORD, all[1]);
 }
+
+#[derive(Deserialize)]
+struct LargeSet {
+    item_count: u64,
+    false_positive_rate: f64,
+    bit_count: u32,
+    hash_count: u32,
+    murmur_seed: u32,
+    expected_bitmap_sha256: String,
+}
+
+#[test]
+fn large_set_matches_the_reference_implementation() {
+    use sha2::{Digest, Sha256};
+    let t: LargeSet = serde_json::from_str(include_str!("../../vectors/bloom/large-set.json")).unwrap();
+    let (bits, hashes) = bloom_gen::sizing_for(t.item_count, t.false_positive_rate).unwrap();
+    assert_eq!((bits, hashes), (t.bit_count, t.hash_count));
+    let params = BloomParams::new(bits.into(), hashes.into(), Seed::new(t.murmur_seed).unwrap()).unwrap();
+    let fps: Vec<u64> = (0..t.item_count)
+        .map(|i| Fingerprint::of(format!("host{i}.example.org").as_bytes(), params.seed()).to_u64())
+        .collect();
+    // The cache-blocked parallel fill (the bitmap is over the direct-fill size) ...
+    let mut par = BloomBuilder::new(params);
+    par.insert_fingerprints_par(&fps);
+    let par = par.finish();
+    assert_eq!(hex::encode(Sha256::digest(par.bitmap())), t.expected_bitmap_sha256);
+    // ... and one-by-one insertion agree with the reference.
+    let mut seq = BloomBuilder::new(params);
+    for &fp in &fps {
+        seq.insert_fingerprint(Fingerprint::from_u64(fp));
+    }
+    assert!(seq.finish().bitmap() == par.bitmap());
+}

@@ -111,17 +111,27 @@ impl Spill {
             // No fsync: these files only live for this run.
             drop(w.into_inner().map_err(io::IntoInnerError::into_error)?);
         }
-        let mut n = 0u64;
-        for path in &self.paths {
-            let mut fps = read_all(path)?;
-            n += bloom_gen::dedupe_fingerprints(&mut fps) as u64;
-            // Write the deduplicated partition back so the build pass reads no duplicates.
-            let mut w = BufWriter::new(File::create(path)?);
-            for fp in &fps {
-                w.write_all(&fp.to_le_bytes())?;
-            }
-            w.flush()?;
-        }
+        // Partitions are independent: dedupe them in parallel (a few MiB each), writing a
+        // partition back only if it had duplicates, so the build pass reads each entry once.
+        use rayon::prelude::*;
+        let counts: Vec<u64> = self
+            .paths
+            .par_iter()
+            .map(|path| -> anyhow::Result<u64> {
+                let mut fps = read_all(path)?;
+                let before = fps.len();
+                let n = dedupe_sequential(&mut fps);
+                if n < before {
+                    let mut w = BufWriter::new(File::create(path)?);
+                    for fp in &fps {
+                        w.write_all(&fp.to_le_bytes())?;
+                    }
+                    w.flush()?;
+                }
+                Ok(n as u64)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let n = counts.iter().sum();
         Ok((
             n,
             Distinct::Spilled {
@@ -132,15 +142,28 @@ impl Spill {
     }
 }
 
+fn dedupe_sequential(fps: &mut Vec<u64>) -> usize {
+    fps.sort_unstable();
+    fps.dedup();
+    fps.len()
+}
+
+/// Reads a partition straight into `u64`s (64 KiB at a time, no byte-sized copy of the file).
 fn read_all(path: &std::path::Path) -> anyhow::Result<Vec<u64>> {
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .with_context(|| format!("reading {}", path.display()))?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect())
+    let ctx = || format!("reading {}", path.display());
+    let mut f = File::open(path).with_context(ctx)?;
+    let len = f.metadata().with_context(ctx)?.len();
+    let mut fps = Vec::with_capacity(usize::try_from(len / 8).unwrap_or(0));
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = read_full(&mut f, &mut buf).with_context(ctx)?;
+        fps.extend(buf[..n - n % 8].chunks_exact(8).map(|c| {
+            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+        }));
+        if n < buf.len() {
+            return Ok(fps);
+        }
+    }
 }
 
 impl Distinct {
