@@ -38,7 +38,7 @@
 //! - [`BloomBuilder`], [`BloomFilter`], [`BloomParams`], [`Seed`], [`sizing_for`]: the bitmap
 //!   with the device's exact hashing (FNV-1a 32, MurmurHash3 x86_32), index arithmetic
 //!   (`(h1 + i·h2) mod 2^32 mod bits`) and bit order (LSB-first).
-//! - [`format`]: `filter.json`, raw bitmap, Apple-sample plist, written to a caller's
+//! - [`format`](mod@format): `filter.json`, raw bitmap, Apple-sample plist, written to a caller's
 //!   [`std::io::Write`]; [`format::parse`] reads JSON/plist back.
 //!
 //! The library does no I/O of its own and draws no randomness: the seed is a parameter. The

@@ -225,10 +225,16 @@ struct LargeSet {
 #[test]
 fn large_set_matches_the_reference_implementation() {
     use sha2::{Digest, Sha256};
-    let t: LargeSet = serde_json::from_str(include_str!("../../vectors/bloom/large-set.json")).unwrap();
+    let t: LargeSet =
+        serde_json::from_str(include_str!("../../vectors/bloom/large-set.json")).unwrap();
     let (bits, hashes) = bloom_gen::sizing_for(t.item_count, t.false_positive_rate).unwrap();
     assert_eq!((bits, hashes), (t.bit_count, t.hash_count));
-    let params = BloomParams::new(bits.into(), hashes.into(), Seed::new(t.murmur_seed).unwrap()).unwrap();
+    let params = BloomParams::new(
+        bits.into(),
+        hashes.into(),
+        Seed::new(t.murmur_seed).unwrap(),
+    )
+    .unwrap();
     let fps: Vec<u64> = (0..t.item_count)
         .map(|i| Fingerprint::of(format!("host{i}.example.org").as_bytes(), params.seed()).to_u64())
         .collect();
@@ -236,7 +242,10 @@ fn large_set_matches_the_reference_implementation() {
     let mut par = BloomBuilder::new(params);
     par.insert_fingerprints_par(&fps);
     let par = par.finish();
-    assert_eq!(hex::encode(Sha256::digest(par.bitmap())), t.expected_bitmap_sha256);
+    assert_eq!(
+        hex::encode(Sha256::digest(par.bitmap())),
+        t.expected_bitmap_sha256
+    );
     // ... and one-by-one insertion agree with the reference.
     let mut seq = BloomBuilder::new(params);
     for &fp in &fps {

@@ -63,6 +63,7 @@ pub fn run(args: BuildArgs) -> Outcome {
         exit: Exit::Input,
         error: e.context(format!("reading {name}")),
     })?;
+    let shown = bar.is_some();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -89,6 +90,7 @@ pub fn run(args: BuildArgs) -> Outcome {
     }
 
     lap("read+canonicalize+hash", &mut phases);
+    let spin = report::spinner(shown, "deduplicating");
     let (distinct, fps) = store.finish().exit(Exit::Input)?;
     lap("dedupe", &mut phases);
     if distinct == 0 {
@@ -110,12 +112,18 @@ pub fn run(args: BuildArgs) -> Outcome {
         }
     };
     let params = BloomParams::new(bits, hashes, seed).exit(Exit::Usage)?;
+    if let Some(s) = &spin {
+        s.set_message("filling the bitmap");
+    }
     let mut builder = BloomBuilder::new(params);
     let chunk_len = builder.batch_len();
     fps.for_each_chunk(chunk_len, |chunk| builder.insert_fingerprints_par(chunk))
         .exit(Exit::Input)?;
     drop(fps);
     let filter = builder.finish();
+    if let Some(s) = spin {
+        s.finish_and_clear();
+    }
     lap("set bits", &mut phases);
 
     let expected = params.expected_fpr(distinct);

@@ -148,3 +148,14 @@ pub fn lines_summary(stats: &Stats, rejections: &Rejections) -> String {
         rejections.describe()
     )
 }
+
+/// A spinner for a phase without a known length (dedupe, fill), when a bar was shown.
+pub fn spinner(shown: bool, msg: &'static str) -> Option<ProgressBar> {
+    if !shown {
+        return None;
+    }
+    let s = ProgressBar::new_spinner().with_message(msg);
+    s.set_draw_target(ProgressDrawTarget::stderr());
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(s)
+}

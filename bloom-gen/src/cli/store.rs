@@ -157,9 +157,11 @@ fn read_all(path: &std::path::Path) -> anyhow::Result<Vec<u64>> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = read_full(&mut f, &mut buf).with_context(ctx)?;
-        fps.extend(buf[..n - n % 8].chunks_exact(8).map(|c| {
-            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-        }));
+        fps.extend(
+            buf[..n - n % 8]
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+        );
         if n < buf.len() {
             return Ok(fps);
         }
