@@ -3,7 +3,8 @@
 //! spec/ohttp-privacy-pass.md §5–§6.
 //!
 //! The library does no implicit I/O: RNGs and the clock (`now`, UNIX seconds) are parameters; the
-//! only I/O is in the explicit store backends ([`RedisNonceStore`]).
+//! only I/O is in the explicit store backends ([`RedisNonceStore`], [`FileKeyStore`]). Issuer keys
+//! that survive restarts: see [`key_store`].
 //!
 //! ```
 //! use privacy_pass::{Issuer, IssuerKey, SigningKey, Tier};
@@ -16,13 +17,19 @@
 //! ```
 
 mod challenge;
+mod client;
 mod directory;
 mod error;
+mod file_key_store;
 mod header;
 mod issuer;
 mod key_id;
+mod key_rotation;
+mod key_set;
+pub mod key_store;
 mod nonce_store;
 mod public_key;
+mod redis_key_store;
 mod redis_nonce_store;
 mod signing_key;
 mod tier;
@@ -35,14 +42,19 @@ mod verifier;
 
 pub use blind_rsa_signatures::DefaultRng as SysRng;
 pub use challenge::TokenChallenge;
+pub use client::{PendingToken, begin_token};
 pub use directory::{DIRECTORY_MEDIA_TYPE, DirectoryKey, IssuerDirectory};
 pub use error::{Error, Result};
+pub use file_key_store::FileKeyStore;
 pub use header::{format_private_token, parse_bearer, parse_private_token};
 pub use issuer::{Issuer, IssuerKey};
 pub use key_id::TokenKeyId;
+pub use key_set::{KeyRecord, KeySet, KeyState};
+pub use key_store::KeyStore;
 pub use nonce_store::{MemoryNonceStore, NonceStore};
 pub use public_key::{PublicKey, SPKI_LEN};
 pub use rand_core;
+pub use redis_key_store::RedisKeyStore;
 pub use redis_nonce_store::RedisNonceStore;
 pub use signing_key::SigningKey;
 pub use tier::Tier;

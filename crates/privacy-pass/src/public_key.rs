@@ -56,6 +56,10 @@ impl PublicKey {
         Ok(PublicKey { inner, ..pk })
     }
 
+    pub(crate) fn inner(&self) -> &PublicKeySha384PSSDeterministic {
+        &self.inner
+    }
+
     /// The 342-byte DER SPKI (served by `token-key-for-user-token` and in the directory).
     pub fn spki(&self) -> &[u8] {
         &self.spki
