@@ -28,6 +28,7 @@
 
 pub mod bucket;
 pub mod canonical;
+pub mod client;
 pub mod cuckoo;
 mod error;
 pub mod evaluation_key;
