@@ -64,6 +64,107 @@ pub enum Error {
     /// A Galois element that is even or outside (1, 2N).
     #[error("invalid Galois element {0}")]
     BadGaloisElement(u64),
+    /// A parameter-set name that is not one of Apple's predefined sets.
+    #[error("unknown parameter set {name:?}; valid names: {valid}")]
+    UnknownParameterSet {
+        /// The name asked for.
+        name: String,
+        /// Every valid name, comma-separated.
+        valid: String,
+    },
+    /// The security level has no modulus bound for this degree.
+    #[error("degree {degree} is not covered by {security}: allowed degrees are {allowed}")]
+    DegreeNotCovered {
+        /// The polynomial degree.
+        degree: usize,
+        /// Security level and error distribution.
+        security: &'static str,
+        /// The degrees that have a bound.
+        allowed: &'static str,
+    },
+    /// The coefficient modulus is too large for the security level.
+    #[error(
+        "insecure parameters: sum of log2(q_i) = {log2_q} exceeds the {security} maximum of {max} for degree {degree}"
+    )]
+    InsecureModulus {
+        /// The polynomial degree.
+        degree: usize,
+        /// The security level.
+        security: String,
+        /// Σ log2 q_i as Apple computes it (f32), formatted.
+        log2_q: String,
+        /// The largest allowed sum.
+        max: u32,
+    },
+    /// An error standard deviation other than stdDev32.
+    #[error("insecure parameters: the error standard deviation must be stdDev32")]
+    InsecureErrorStdDev,
+    /// More coefficient moduli than Apple allows.
+    #[error("{count} coefficient moduli; at most {max} are allowed")]
+    TooManyModuli {
+        /// Moduli given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// No coefficient moduli.
+    #[error("no coefficient moduli; at least 1 is required")]
+    NoModuli,
+    /// A coefficient modulus not above the plaintext modulus.
+    #[error(
+        "coefficient modulus {modulus} must be greater than the plaintext modulus {plaintext_modulus}"
+    )]
+    ModulusNotAbovePlaintext {
+        /// The coefficient modulus.
+        modulus: u64,
+        /// The plaintext modulus.
+        plaintext_modulus: u64,
+    },
+    /// A coefficient modulus that is not ≡ 1 mod 2N.
+    #[error("coefficient modulus {modulus} must be 1 mod 2·{degree} (NTT-friendly)")]
+    ModulusNotNtt {
+        /// The modulus.
+        modulus: u64,
+        /// The polynomial degree.
+        degree: usize,
+    },
+    /// A modulus that is not prime.
+    #[error("{what} {value} must be prime")]
+    NotPrime {
+        /// Which modulus.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// A modulus above the scalar engine's `Modulus.max`.
+    #[error("{what} {value} is out of range: must be in [2, {max}]")]
+    ModulusTooLarge {
+        /// Which modulus.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// The engine's largest modulus.
+        max: u64,
+    },
+    /// A modulus equal to one of the engine's internal constants.
+    #[error("modulus {value} equals the engine's {constant} and cannot be used")]
+    ReservedModulus {
+        /// The modulus.
+        value: u64,
+        /// Which constant.
+        constant: &'static str,
+    },
+    /// The same coefficient modulus twice.
+    #[error("coefficient modulus {0} appears twice; moduli must be distinct")]
+    DuplicateModulus(u64),
+    /// A protobuf enum value this engine does not know.
+    #[error("unknown {what} value {value}")]
+    UnknownEnumValue {
+        /// The enum.
+        what: &'static str,
+        /// The value read.
+        value: i32,
+    },
     /// The operation is not supported for these parameters yet.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

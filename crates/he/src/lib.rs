@@ -18,6 +18,7 @@ pub mod modswitch;
 pub mod modulus;
 pub mod ntt;
 pub mod packing;
+pub mod params;
 pub mod poly;
 pub mod proto;
 pub mod rng;
