@@ -30,6 +30,7 @@ pub mod bucket;
 pub mod canonical;
 pub mod client;
 pub mod cuckoo;
+pub mod database;
 mod error;
 pub mod evaluation_key;
 pub mod index_pir;

@@ -1,0 +1,131 @@
+//! Apple's processed databases and recorded `/queries` transcripts (vectors/apple/pir/): every
+//! variant the manifest lists is loaded from Apple's `.bin` + params and must answer
+//! `requests.*.binpb` with exactly the bytes of `responses.*.binpb` (spec/pir-protocol.md
+//! §4.6–4.8, §5.1).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+
+mod common;
+
+use common::{read_json, read_vector, vector_path};
+use pir::database::{DatabaseError, ProcessedShard};
+use pir::proto::pir::PirParameters;
+use prost::Message;
+use serde_json::Value;
+
+/// `(variant directory, shard entry)` for every shard of every variant whose files are present.
+fn shards() -> Vec<(String, Value)> {
+    let manifest = read_json("apple/pir/manifest.json");
+    let mut out = Vec::new();
+    for variant in manifest["pir"].as_array().expect("pir list") {
+        for shard in variant["shards"].as_array().expect("shards") {
+            let bin = shard["bin"].as_str().expect("bin path");
+            if vector_path(&format!("apple/{bin}")).exists() {
+                out.push((
+                    variant["directory"].as_str().unwrap().to_string(),
+                    shard.clone(),
+                ));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no PIR transcript present");
+    out
+}
+
+fn params_of(shard: &Value) -> PirParameters {
+    let txt = shard["params"].as_str().unwrap();
+    let bin = txt.replace(".txtpb", ".binpb");
+    PirParameters::decode(read_vector(&format!("apple/{bin}")).as_slice()).unwrap()
+}
+
+fn load(shard: &Value) -> (PirParameters, Vec<u8>, ProcessedShard) {
+    let params = params_of(shard);
+    let bytes = read_vector(&format!("apple/{}", shard["bin"].as_str().unwrap()));
+    let db = ProcessedShard::from_apple_bin(params.clone(), &bytes).unwrap();
+    (params, bytes, db)
+}
+
+#[test]
+fn apple_bin_loads_with_the_manifest_counts_and_writes_back_identically() {
+    for (dir, shard) in shards() {
+        let (_, bytes, db) = load(&shard);
+        assert_eq!(
+            db.plaintext_count() as u64,
+            shard["plaintext_count"].as_u64().unwrap(),
+            "{dir}"
+        );
+        assert_eq!(
+            db.present_count() as u64,
+            shard["non_zero_plaintexts"].as_u64().unwrap(),
+            "{dir}"
+        );
+        assert_eq!(db.to_apple_bin().unwrap(), bytes, "{dir}");
+    }
+}
+
+#[test]
+fn apple_bin_rejects_bad_input() {
+    let (_, shard) = shards().into_iter().next().unwrap();
+    let (params, bytes, _) = load(&shard);
+    let err = |b: &[u8]| ProcessedShard::from_apple_bin(params.clone(), b).unwrap_err();
+    assert!(matches!(err(&[]), DatabaseError::Truncated { .. }));
+    let mut v2 = bytes.clone();
+    v2[0] = 2;
+    assert_eq!(err(&v2), DatabaseError::UnknownVersion(2));
+    let mut count = bytes.clone();
+    count[1] = count[1].wrapping_add(1);
+    assert!(matches!(err(&count), DatabaseError::PlaintextCount { .. }));
+    let mut tag = bytes.clone();
+    tag[5] = 7;
+    assert!(matches!(
+        err(&tag),
+        DatabaseError::UnknownTag { index: 0, tag: 7 }
+    ));
+    assert!(matches!(
+        err(&bytes[..bytes.len() - 1]),
+        DatabaseError::Truncated { .. }
+    ));
+    let mut long = bytes.clone();
+    long.push(0);
+    assert_eq!(err(&long), DatabaseError::Trailing(1));
+    // A residue of all ones (2^27 - 1 ≥ q0 = 134176769) in the first plaintext.
+    let mut range = bytes.clone();
+    range[6..10].copy_from_slice(&[0xff; 4]);
+    assert!(matches!(
+        err(&range),
+        DatabaseError::BadPlaintext { index: 0, .. }
+    ));
+}
+
+#[test]
+fn coefficient_plaintexts_lift_to_apples_eval_bytes() {
+    use pir::packing::{bits_per_coeff, bytes_per_plaintext};
+    use pir::params_file::from_pir_parameters;
+    use pir::plaintext_layout::table_plaintexts;
+    for (dir, shard) in shards() {
+        let (params, bytes, _) = load(&shard);
+        let (index, keyword) = from_pir_parameters(&params).unwrap();
+        let enc = params.encryption_parameters.as_ref().unwrap();
+        let degree = enc.polynomial_degree as usize;
+        let (bits, bpp) = (
+            bits_per_coeff(enc.plaintext_modulus).unwrap(),
+            bytes_per_plaintext(degree, enc.plaintext_modulus).unwrap(),
+        );
+        let buckets = read_vector(&format!(
+            "apple/{}",
+            shard["bin"]
+                .as_str()
+                .unwrap()
+                .replace(".bin", ".buckets.bin")
+        ));
+        let tables = keyword.unwrap().hash_function_count;
+        let entries: Vec<&[u8]> = buckets.chunks(index.entry_size).collect();
+        assert_eq!(entries.len(), tables * index.entry_count, "{dir}");
+        let plaintexts: Vec<Vec<u64>> = entries
+            .chunks(index.entry_count)
+            .flat_map(|table| table_plaintexts(table, &index, bits, bpp).unwrap())
+            .map(Option::unwrap_or_default)
+            .collect();
+        let db = ProcessedShard::from_coefficient_plaintexts(params, plaintexts).unwrap();
+        assert_eq!(db.to_apple_bin().unwrap(), bytes, "{dir}");
+    }
+}
