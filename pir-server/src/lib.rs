@@ -1,13 +1,38 @@
-//! `pir-server`: the PIR service Apple devices talk to for NEURLFilter (spec: pir-protocol.md §1).
+//! `pir-server`: the PIR service Apple devices talk to for NEURLFilter (spec: pir-protocol.md §1),
+//! with its Privacy Pass issuer (§1.8), the Bloom prefilter endpoint and an admin listener.
 //!
-//! The pieces so far:
-//! - [`api_error`]: the one error type and its mapping to status codes and Apple's JSON body (§1.9).
-//! - [`platform`]: the `User-Agent` → platform parse that drives old-OS compatibility (§1.3, §1.4.2).
-//! - [`key_store`]: where uploaded evaluation keys live between `/key` and `/queries` (§1.5), with
-//!   an embedded file-backed backend and a Redis backend for replicas.
-//! - [`usecase_store`]: use cases by name, each with its last few database versions (§1.10).
+//! The service is a value: build an [`AppState`], then [`router`] (device-facing, per [`Role`])
+//! and [`admin_router`] (operators). `main` only reads the config file and binds listeners.
+//!
+//! - Wire and rules: [`api_error`] (status table, Apple's JSON body), [`extract`] (headers,
+//!   token, protobuf bodies), [`platform`] and [`compat`] (old-OS rewrites), [`endpoints`].
+//! - Data: [`usecase`] (one loaded version), [`usecase_store`] (versions, 410s),
+//!   [`usecase_loader`] (directories → store, reload), [`shard`] and [`shard_loader`] (the PIR
+//!   computation per shard), [`prefilter`].
+//! - State that survives: [`key_store`] (evaluation keys), [`issuer_state`] (issuer keys),
+//!   [`token_auth`] (token redemption, nonce stores).
+//! - Operation: [`compute_pool`] (bounded compute, 503), [`metrics`], [`server_config`] (the TOML
+//!   file), [`state`].
 
 pub mod api_error;
+pub mod compat;
+pub mod compute_pool;
+pub mod endpoints;
+pub mod extract;
+pub mod issuer_state;
 pub mod key_store;
+pub mod metrics;
 pub mod platform;
+pub mod prefilter;
+pub mod router;
+pub mod server_config;
+pub mod shard;
+pub mod shard_loader;
+pub mod state;
+pub mod token_auth;
+pub mod usecase;
+pub mod usecase_loader;
 pub mod usecase_store;
+
+pub use router::{Role, admin_router, router};
+pub use state::{AppState, Limits};

@@ -74,6 +74,16 @@ impl Platform {
     }
 }
 
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let os = match self.os {
+            Os::Ios => "iOS",
+            Os::MacOs => "macOS",
+        };
+        write!(f, "{os} {}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

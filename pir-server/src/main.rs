@@ -1,0 +1,2 @@
+//! `pir-server` binary.
+fn main() {}

@@ -1,0 +1,71 @@
+//! Opening a shard's database file (memory-mapped) and turning it into the computation that
+//! answers its queries (pir-protocol.md §5.1 for Apple's `.bin`; `pir::processed_file` for ours).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use pir::proto::{he, pir as pir_proto};
+
+use crate::shard::{RespondError, ShardResponder};
+use crate::usecase::LoadError;
+
+/// How a shard's database file is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    /// `pir::processed_file`, written by `pir-server build`.
+    Native,
+    /// Apple's processed `.bin` (migration).
+    AppleBin,
+}
+
+/// Maps `path` read-only.
+#[expect(
+    unsafe_code,
+    reason = "memory-mapping is unsafe if another process truncates the file; database versions \
+              are immutable files, replaced by new versions, never rewritten in place"
+)]
+fn map(path: &Path) -> Result<Mmap, LoadError> {
+    let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    // SAFETY: see the reason above; the mapping is only read.
+    unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))
+}
+
+/// Loads the database at `path` for the shard with `params`.
+///
+/// # Errors
+/// [`LoadError`] when the file cannot be read or does not match `params`.
+pub fn load(
+    path: &Path,
+    format: DataFormat,
+    params: &pir_proto::PirParameters,
+) -> Result<Arc<dyn ShardResponder>, LoadError> {
+    let data = map(path)?;
+    if data.is_empty() {
+        return Err(LoadError::invalid(path, "empty database file"));
+    }
+    Ok(Arc::new(AwaitingServer {
+        _data: data,
+        _format: format,
+        _entries: params.num_entries,
+    }))
+}
+
+/// The mapped database, held until `pir::server::ShardServer` is wired in.
+struct AwaitingServer {
+    _data: Mmap,
+    _format: DataFormat,
+    _entries: u64,
+}
+
+impl ShardResponder for AwaitingServer {
+    fn respond(
+        &self,
+        _query: &pir_proto::EncryptedIndices,
+        _key: &he::SerializedEvaluationKey,
+    ) -> Result<Vec<he::SerializedCiphertextVec>, RespondError> {
+        Err(RespondError::Unavailable(
+            "pir::server::ShardServer is not in this build yet".into(),
+        ))
+    }
+}
