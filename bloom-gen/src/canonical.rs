@@ -269,7 +269,7 @@ pub fn canonicalize(input: &str) -> Result<Canonical, Rejection> {
 /// canonical set of that line keeps it, `www.` and all, next to the stripped form.
 pub const ONBOARDING_KEYWORD: &str = "www.apple.com/url-filter-test";
 
-const ONBOARDING_CANONICAL: &str = "apple.com/url-filter-test";
+pub(crate) const ONBOARDING_CANONICAL: &str = "apple.com/url-filter-test";
 
 /// No control characters, no whitespace (ASCII fast path).
 fn check_chars(s: &str) -> Result<(), Rejection> {

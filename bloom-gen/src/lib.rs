@@ -45,6 +45,7 @@
 //! `bloom-gen` binary owns files, stdin/stdout, the random seed and progress output.
 
 pub mod canonical;
+pub mod canonicalizer;
 mod error;
 mod filter;
 pub mod format;
@@ -54,6 +55,7 @@ mod params;
 pub mod suburl;
 
 pub use canonical::{Canonical, CanonicalEntry, Line, Rejection, canonicalize, parse_line};
+pub use canonicalizer::{Canonicalizer, Parsed};
 pub use error::Error;
 pub use filter::{BloomBuilder, BloomFilter};
 pub use hash::{Fingerprint, fnv1a_32, murmur3_x86_32};

@@ -95,6 +95,22 @@ fn url_line() -> impl Strategy<Value = String> {
         })
 }
 
+/// The allocation-free canonicalizer hands out exactly the entries of `parse_line`.
+fn fast_equals_full(line: &[u8]) -> Result<(), TestCaseError> {
+    let mut fast = Vec::new();
+    let parsed = bloom_gen::Canonicalizer::new().parse_line(line, |e| fast.push(e.to_vec()));
+    match bloom_gen::parse_line(line) {
+        bloom_gen::Line::Skip => prop_assert_eq!(parsed, bloom_gen::Parsed::Skip),
+        bloom_gen::Line::Rejected(r) => prop_assert_eq!(parsed, bloom_gen::Parsed::Rejected(r)),
+        bloom_gen::Line::Entries(c) => {
+            let full: Vec<Vec<u8>> = c.entries().iter().map(|e| e.as_bytes().to_vec()).collect();
+            prop_assert_eq!(parsed, bloom_gen::Parsed::Entries(full.len()));
+            prop_assert_eq!(fast, full);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -194,6 +210,26 @@ proptest! {
         if theirs.is_err() {
             prop_assert!(ours.is_err(), "idna refuses {host:?} but canonicalize accepted it");
         }
+    }
+
+    #[test]
+    fn fast_canonicalizer_equals_parse_line(line in prop_oneof![
+        url_line(),
+        // Plain-looking lines, so the fast path is taken often, with the odd capital, escape,
+        // doubled slash, trailing dot, long label or `xn--` label that sends it back.
+        "([a-z]{1,5}://|//)?(www\\.){0,2}([a-z0-9_-]{1,12}\\.){0,3}[a-z0-9_-]{1,12}\\.?(/[a-zA-Z0-9._%-]{0,6}){0,4}/{0,2}(\\?[a-zA-Z0-9=&/?.%]{0,8})?(#[a-z/?]{0,4})?",
+        "[a-z]{60,66}\\.[a-z]{2,3}(/x)?",
+        "(xn--|www\\.|x|xn-)[a-z0-9-]{0,8}\\.(xn--)?[a-z]{1,4}",
+        "[ -~]{0,40}",
+        "[\t\r #]{0,3}[!-~]{0,30}[\t\r ]{0,3}",
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ]) {
+        fast_equals_full(line.as_bytes())?;
+    }
+
+    #[test]
+    fn fast_canonicalizer_equals_parse_line_on_bytes(line in prop::collection::vec(prop::sample::select(b"abx-_.w/:@?#%A \t\r\xff\xc3\xbc".to_vec()), 0..30)) {
+        fast_equals_full(&line)?;
     }
 
     #[test]
