@@ -5,21 +5,16 @@ use bloom_gen::{BloomBuilder, BloomParams, Seed};
 use rand::Rng;
 
 use super::args::BuildArgs;
-use super::input::{self, Mode, Reader};
-use super::report::{self, Rejections, group, pct, size};
+use super::input::Session;
+use super::report::{self, group, pct, size};
 use super::store::Store;
-use super::{Exit, ExitContext, Outcome, fail, open_input, output};
+use super::{Exit, ExitContext, Outcome, fail, output};
 
 /// Page loads test roughly this many sub-URLs (spec §3).
 const LOOKUPS_PER_PAGE: [u32; 2] = [20, 50];
 
 pub fn run(args: BuildArgs) -> Outcome {
     let quiet = args.input.quiet;
-    let path = args
-        .input
-        .input
-        .clone()
-        .ok_or_else(|| fail(Exit::Usage, "no INPUT given (use - for stdin)"))?;
     let seed = match args.seed {
         Some(s) => Seed::new(s).exit(Exit::Usage)?,
         // The library draws no randomness; the binary picks a random non-zero seed.
@@ -37,48 +32,22 @@ pub fn run(args: BuildArgs) -> Outcome {
             last = now;
         }
     };
-    let (reader, len, name) = open_input(&path)?;
-    let bar = report::progress(len, quiet);
-    let mut rejections = Rejections::new(&name, args.input.max_reports, bar.clone());
+    let mut session = Session::open(&args.input, Some(seed))?;
     let mut store = Store::new(args.spill_after);
-    let mode = Mode {
-        verbatim: args.input.verbatim,
-        seed: Some(seed),
-    };
-    let mut reader = Reader::new(reader);
-    let stats = input::run(
-        &mut reader,
-        mode,
-        |pos| {
-            if let Some(b) = &bar {
-                b.set_position(pos);
-            }
-        },
-        |out| {
-            rejections.take(&out);
-            store.push(&out.fingerprints)
-        },
-    )
-    .map_err(|e| super::Failure {
-        exit: Exit::Input,
-        error: e.context(format!("reading {name}")),
-    })?;
-    let shown = bar.is_some();
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let stats = session
+        .run(|out, _| store.push(&out.fingerprints))
+        .map_err(|e| super::Failure {
+            exit: Exit::Input,
+            error: e.context(format!("reading {}", session.name)),
+        })?;
     let say = |msg: String| {
         if !quiet {
             eprintln!("bloom-gen: {msg}");
         }
     };
-    say(report::lines_summary(&stats, &rejections));
-    if rejections.unshown() > 0 {
-        eprintln!(
-            "bloom-gen: {} more rejected lines not shown (--max-reports)",
-            group(rejections.unshown())
-        );
-    }
+    session.summarize(&stats);
+    let rejections = &session.rejections;
+    let name = &session.name;
     if args.input.strict && rejections.total() > 0 {
         return Err(fail(
             Exit::Usage,
@@ -90,7 +59,7 @@ pub fn run(args: BuildArgs) -> Outcome {
     }
 
     lap("read+canonicalize+hash", &mut phases);
-    let spin = report::spinner(shown, "deduplicating");
+    let spin = report::spinner(session.bar_shown(), "deduplicating");
     let (distinct, fps) = store.finish().exit(Exit::Input)?;
     lap("dedupe", &mut phases);
     if distinct == 0 {

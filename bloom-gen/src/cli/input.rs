@@ -7,8 +7,13 @@
 
 use std::io::{self, Read};
 
-use bloom_gen::{Fingerprint, Line, Rejection, Seed};
+use bloom_gen::{Canonicalizer, Fingerprint, Parsed, Rejection, Seed};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
+
+use super::args::InputArgs;
+use super::report::{self, Rejections, group};
+use super::{Exit, Failure, fail, open_input};
 
 /// Target batch size.
 pub const BATCH_BYTES: usize = 1 << 20;
@@ -207,16 +212,29 @@ pub struct Processed {
     /// Rejections with batch-relative 0-based line indices until [`run`] makes them absolute.
     pub rejected: Vec<RejectedLine>,
     pub fingerprints: Vec<u64>,
-    pub entries: Vec<String>,
+    /// Entry strings (`canonicalize`), each followed by `\n`; entries never contain one.
+    entries: Vec<u8>,
     pub by_kind: std::collections::BTreeMap<&'static str, u64>,
 }
 
+impl Processed {
+    /// The entry strings, in line order (`canonicalize` mode).
+    pub fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        self.entries
+            .split_inclusive(|&b| b == b'\n')
+            .filter_map(|e| e.strip_suffix(b"\n"))
+    }
+}
+
+/// Canonicalizes (or, with `--verbatim`, only trims) every line of a batch and keeps what `mode`
+/// asks for: fingerprints hashed straight from the entry bytes, or the entry strings.
 fn process(batch: &Batch, mode: Mode) -> Processed {
     let mut out = Processed::default();
+    let mut canon = Canonicalizer::new();
     let mut overlong = batch.overlong.iter().peekable();
     let mut start = 0;
     for (index, end) in memchr::memchr_iter(b'\n', &batch.data).enumerate() {
-        let raw = &batch.data[start..end];
+        let raw = batch.data.get(start..end).unwrap_or_default();
         start = end + 1;
         out.stats.lines += 1;
         if let Some(&(_, len)) = overlong.next_if(|(i, _)| *i == index) {
@@ -224,40 +242,58 @@ fn process(batch: &Batch, mode: Mode) -> Processed {
             reject(&mut out, index, Rejection::TooLong(len), b"");
             continue;
         }
-        match bloom_gen::parse_line(raw) {
-            Line::Skip => out.stats.skipped += 1,
-            Line::Rejected(reason) => reject(&mut out, index, reason, raw),
-            Line::Entries(c) => {
+        let (fingerprints, entries) = (&mut out.fingerprints, &mut out.entries);
+        let emit = |e: &[u8]| match mode.seed {
+            Some(seed) => fingerprints.push(Fingerprint::of(e, seed).to_u64()),
+            None => {
+                entries.extend_from_slice(e);
+                entries.push(b'\n');
+            }
+        };
+        let parsed = if mode.verbatim {
+            verbatim(raw, mode.seed.is_none(), emit)
+        } else {
+            canon.parse_line(raw, emit)
+        };
+        match parsed {
+            Parsed::Skip => out.stats.skipped += 1,
+            Parsed::Rejected(reason) => reject(&mut out, index, reason, raw),
+            Parsed::Entries(n) => {
                 out.stats.kept += 1;
-                let n = c.entries().len() as u64;
-                out.stats.entries += n;
-                out.stats.variants += n - 1;
-                for e in c {
-                    match mode.seed {
-                        Some(seed) => {
-                            out.fingerprints
-                                .push(Fingerprint::of(e.as_bytes(), seed).to_u64());
-                        }
-                        None => out.entries.push(e.into_string()),
-                    }
-                }
+                out.stats.entries += n as u64;
+                out.stats.variants += n.saturating_sub(1) as u64;
             }
         }
     }
     out
 }
 
-/// Reads every batch, processes groups of them in parallel, and hands the results, in input
-/// order and with absolute line numbers, to `sink`.
-pub fn run<R: Read>(
+/// `--verbatim`: only the line ending goes; blank and `#` lines are still skipped. Strings that
+/// are printed must be UTF-8; hashed ones are taken as bytes.
+fn verbatim(mut raw: &[u8], need_utf8: bool, mut emit: impl FnMut(&[u8])) -> Parsed {
+    if let Some(r) = raw.strip_suffix(b"\r") {
+        raw = r;
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) || raw.first() == Some(&b'#') {
+        return Parsed::Skip;
+    }
+    if need_utf8 && std::str::from_utf8(raw).is_err() {
+        return Parsed::Rejected(Rejection::InvalidUtf8);
+    }
+    emit(raw);
+    Parsed::Entries(1)
+}
+
+/// Reads every batch, processes groups of them in parallel while the next group is read, and
+/// hands the results, in input order and with absolute line numbers, to `sink`.
+pub fn run<R: Read + Send>(
     reader: &mut Reader<R>,
     mode: Mode,
     mut on_progress: impl FnMut(u64),
     mut sink: impl FnMut(Processed) -> anyhow::Result<()>,
 ) -> anyhow::Result<Stats> {
     let group_len = rayon::current_num_threads().max(1) * 2;
-    let mut total = Stats::default();
-    loop {
+    let read_group = |reader: &mut Reader<R>| -> io::Result<Vec<Batch>> {
         let mut group = Vec::with_capacity(group_len);
         while group.len() < group_len {
             match reader.next_batch()? {
@@ -265,19 +301,15 @@ pub fn run<R: Read>(
                 None => break,
             }
         }
-        if group.is_empty() {
-            return Ok(total);
-        }
-        let outs: Vec<Processed> = group
-            .par_iter()
-            .map(|b| {
-                if mode.verbatim {
-                    process_verbatim(b, mode)
-                } else {
-                    process(b, mode)
-                }
-            })
-            .collect();
+        Ok(group)
+    };
+    let mut total = Stats::default();
+    let mut group = read_group(reader)?;
+    while !group.is_empty() {
+        let (next, outs) = rayon::join(
+            || read_group(reader),
+            || -> Vec<Processed> { group.par_iter().map(|b| process(b, mode)).collect() },
+        );
         for mut out in outs {
             for r in &mut out.rejected {
                 r.line += total.lines + 1;
@@ -286,42 +318,89 @@ pub fn run<R: Read>(
             sink(out)?;
         }
         on_progress(reader.bytes_read());
+        group = next?;
     }
+    Ok(total)
 }
 
-/// `--verbatim`: only the line ending goes; blank and `#` lines are still skipped.
-fn process_verbatim(batch: &Batch, mode: Mode) -> Processed {
-    let mut out = Processed::default();
-    let mut overlong = batch.overlong.iter().peekable();
-    let mut start = 0;
-    for (index, end) in memchr::memchr_iter(b'\n', &batch.data).enumerate() {
-        let mut raw = &batch.data[start..end];
-        start = end + 1;
-        out.stats.lines += 1;
-        if let Some(&(_, len)) = overlong.next_if(|(i, _)| *i == index) {
-            let len = usize::try_from(len).unwrap_or(usize::MAX);
-            reject(&mut out, index, Rejection::TooLong(len), b"");
-            continue;
-        }
-        if let Some(r) = raw.strip_suffix(b"\r") {
-            raw = r;
-        }
-        if raw.iter().all(u8::is_ascii_whitespace) || raw.first() == Some(&b'#') {
-            out.stats.skipped += 1;
-            continue;
-        }
-        match mode.seed {
-            Some(seed) => out.fingerprints.push(Fingerprint::of(raw, seed).to_u64()),
-            None => match std::str::from_utf8(raw) {
-                Ok(s) => out.entries.push(s.to_owned()),
-                Err(_) => {
-                    reject(&mut out, index, Rejection::InvalidUtf8, raw);
-                    continue;
+/// One run over the input, shared by building and `canonicalize`: the opened input, its progress
+/// bar and the report of rejected lines.
+pub struct Session {
+    pub name: String,
+    pub rejections: Rejections,
+    bar: Option<ProgressBar>,
+    reader: Reader<Box<dyn Read + Send>>,
+    mode: Mode,
+    quiet: bool,
+}
+
+impl Session {
+    /// Opens `args.input` (`-` for stdin). `seed`: hash into fingerprints; `None`: keep strings.
+    pub fn open(args: &InputArgs, seed: Option<Seed>) -> Result<Self, Failure> {
+        let path = args
+            .input
+            .as_deref()
+            .ok_or_else(|| fail(Exit::Usage, "no INPUT given (use - for stdin)"))?;
+        let (reader, len, name) = open_input(path)?;
+        let bar = report::progress(len, args.quiet);
+        Ok(Self {
+            rejections: Rejections::new(&name, args.max_reports, bar.clone()),
+            name,
+            bar,
+            reader: Reader::new(reader),
+            mode: Mode {
+                verbatim: args.verbatim,
+                seed,
+            },
+            quiet: args.quiet,
+        })
+    }
+
+    /// Streams the whole input: rejected lines are reported, then `sink` gets each batch
+    /// (with the rejections so far). The progress bar is cleared at the end, error or not.
+    pub fn run(
+        &mut self,
+        mut sink: impl FnMut(Processed, &Rejections) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Stats> {
+        let bar = self.bar.clone();
+        let rejections = &mut self.rejections;
+        let stats = run(
+            &mut self.reader,
+            self.mode,
+            |pos| {
+                if let Some(b) = &bar {
+                    b.set_position(pos);
                 }
             },
+            |out| {
+                rejections.take(&out);
+                sink(out, rejections)
+            },
+        );
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
-        out.stats.kept += 1;
-        out.stats.entries += 1;
+        stats
     }
-    out
+
+    /// Whether a progress bar was shown (later phases then get a spinner).
+    pub fn bar_shown(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// The line summary (unless `--quiet`) and how many rejections were not shown.
+    pub fn summarize(&self, stats: &Stats) {
+        if !self.quiet {
+            eprintln!(
+                "bloom-gen: {}",
+                report::lines_summary(stats, &self.rejections)
+            );
+        }
+        if self.rejections.unshown() > 0 {
+            eprintln!(
+                "bloom-gen: {} more rejected lines not shown (--max-reports)",
+                group(self.rejections.unshown())
+            );
+        }
+    }
 }
