@@ -42,9 +42,26 @@ pub enum Error {
     /// A key could not be generated or decoded.
     #[error("key error: {0}")]
     Key(&'static str),
-    /// A store backend failed (I/O, Redis, corrupt file).
+    /// A store backend failed (I/O, Redis).
     #[error("store: {0}")]
     Store(String),
+    /// A stored key set or nonce database could not be decoded or breaks the key-set rules.
+    #[error("corrupt store: {0}")]
+    CorruptStore(String),
+    /// A key file is readable or writable by group or others; it holds private keys.
+    #[error("{path} has mode {mode:03o}; it holds private keys and must be 0600 (chmod 600)")]
+    InsecurePermissions {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A rotation step that the key's current state does not allow.
+    #[error("rotation: {0}")]
+    Rotation(String),
+    /// Other writers kept changing the store; the update gave up after its bounded retries.
+    #[error("store contention: gave up after {0} attempts")]
+    Contention(u32),
 }
 
 impl Error {
@@ -58,7 +75,12 @@ impl Error {
             Error::BadSignature | Error::Challenge | Error::DoubleSpend | Error::Unauthorized => {
                 401
             }
-            Error::Key(_) | Error::Store(_) => 500,
+            Error::Key(_)
+            | Error::Store(_)
+            | Error::CorruptStore(_)
+            | Error::InsecurePermissions { .. }
+            | Error::Rotation(_)
+            | Error::Contention(_) => 500,
         }
     }
 }

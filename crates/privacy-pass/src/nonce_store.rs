@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::{Error, Result, TokenKeyId};
 
@@ -19,6 +19,20 @@ pub trait NonceStore: Send + Sync {
         now: u64,
         expires_at: u64,
     ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// A shared store (e.g. one embedded store behind several verifiers, or kept while a verifier is
+/// rebuilt after a key rotation).
+impl<N: NonceStore + ?Sized> NonceStore for Arc<N> {
+    fn reserve(
+        &self,
+        key_id: &TokenKeyId,
+        nonce: &[u8; 32],
+        now: u64,
+        expires_at: u64,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        (**self).reserve(key_id, nonce, now, expires_at)
+    }
 }
 
 /// `(token_key_id, nonce)`.
