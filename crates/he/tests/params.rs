@@ -282,3 +282,209 @@ fn proto_round_trip_and_apples_enum_mapping() {
     bad.polynomial_degree = u64::MAX;
     assert!(EncryptionParameters::from_proto(&bad, Scalar::U64).is_err());
 }
+
+/// Apple's `generatePrimes(significantBitCounts:preferringSmall:nttDegree:)` for u64 (§2.4).
+fn generate_primes(bit_counts: &[u32], preferring_small: bool, ntt_degree: u64) -> Vec<u64> {
+    let step = 2 * ntt_degree;
+    let mut found: Vec<u64> = Vec::new();
+    for &b in bit_counts {
+        let (low, high) = (1u64 << (b - 1), 1u64 << b);
+        let ok = |c: u64, found: &[u64]| !found.contains(&c) && is_prime(c) && c % step == 1;
+        let prime = if preferring_small {
+            (0..)
+                .map(|k| low + 1 + k * step)
+                .take_while(|&c| c < high)
+                .find(|&c| ok(c, &found))
+        } else {
+            (1..)
+                .map_while(|k| (high + 1).checked_sub(k * step))
+                .take_while(|&c| c >= low)
+                .find(|&c| ok(c, &found))
+        };
+        found.push(prime.expect("enough primes"));
+    }
+    found
+}
+
+fn validate(
+    degree: usize,
+    t: u64,
+    moduli: &[u64],
+    security: SecurityLevel,
+    scalar: Scalar,
+) -> Result<EncryptionParameters, Error> {
+    EncryptionParameters::new(
+        degree,
+        t,
+        moduli.to_vec(),
+        ErrorStdDev::StdDev32,
+        security,
+        scalar,
+    )
+}
+
+#[test]
+fn insecure_kats() {
+    let err = validate(
+        1024,
+        257,
+        &[17_179_869_209],
+        SecurityLevel::Quantum128,
+        Scalar::U64,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::InsecureModulus { max: 21, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("maximum of 21"));
+
+    let cases: &[(usize, &[u32], &[u32])] = &[
+        (1024, &[21], &[22]),
+        (2048, &[41], &[42]),
+        (4096, &[40, 43], &[40, 44]),
+        (8192, &[40, 40, 40, 45], &[40, 46, 40, 40]),
+        (
+            16384,
+            &[50, 50, 50, 50, 50, 50, 30],
+            &[50, 50, 50, 50, 50, 50, 31],
+        ),
+    ];
+    for &(n, secure, insecure) in cases {
+        let secure = generate_primes(secure, false, n as u64);
+        let insecure = generate_primes(insecure, false, n as u64);
+        for level in [SecurityLevel::Quantum128, SecurityLevel::Unchecked] {
+            validate(n, 1153, &secure, level, Scalar::U64).unwrap();
+        }
+        assert!(matches!(
+            validate(n, 1153, &insecure, SecurityLevel::Quantum128, Scalar::U64),
+            Err(Error::InsecureModulus { .. })
+        ));
+        validate(n, 1153, &insecure, SecurityLevel::Unchecked, Scalar::U64).unwrap();
+    }
+}
+
+#[test]
+fn security_bound_is_summed_in_f32_like_apple() {
+    // The 3×55 sets sum to exactly 165.0 in f32 (§2.3 note, pitfall P19).
+    let p = PredefinedParameters::N8192Logq3x55Logt24.parameters();
+    let sum: f32 = p
+        .coefficient_moduli()
+        .iter()
+        .map(|&q| (q as f32).log2())
+        .sum();
+    assert_eq!(sum, 165.0);
+    assert!(
+        PredefinedParameters::N8192Logq3x55Logt24
+            .parameters_for(Scalar::U64)
+            .is_ok()
+    );
+    // Degrees without a quantum128 bound are rejected with the list of allowed ones.
+    let err = validate(512, 17, &[12289], SecurityLevel::Quantum128, Scalar::U64).unwrap_err();
+    assert!(matches!(err, Error::DegreeNotCovered { degree: 512, .. }));
+    assert!(
+        err.to_string()
+            .contains("1024, 2048, 4096, 8192, 16384 or 32768")
+    );
+    // stdDev64 is insecure at every degree the stdDev32 table covers.
+    assert_eq!(
+        EncryptionParameters::new(
+            4096,
+            17,
+            vec![134_176_769],
+            ErrorStdDev::StdDev64,
+            SecurityLevel::Quantum128,
+            Scalar::U64,
+        ),
+        Err(Error::InsecureErrorStdDev)
+    );
+}
+
+#[test]
+fn invalid_kats() {
+    let t = (1 << 17) + 177;
+    let q: &[u64] = &[(1 << 17) + 225, (1 << 17) + 369, (1 << 17) + 417];
+    let unchecked = SecurityLevel::Unchecked;
+    validate(8, t, q, unchecked, Scalar::U32).unwrap();
+    assert_eq!(
+        validate(7, t, q, unchecked, Scalar::U32),
+        Err(Error::BadDegree(7))
+    );
+    assert_eq!(
+        validate(8, 131_248, q, unchecked, Scalar::U32),
+        Err(Error::NotPrime {
+            what: "plaintext modulus",
+            value: 131_248
+        })
+    );
+    assert!(matches!(
+        validate(8, q[0], q, unchecked, Scalar::U32),
+        Err(Error::ModulusNotAbovePlaintext { .. })
+    ));
+    let big = generate_primes(&[27], true, 1)[0];
+    assert!(matches!(
+        validate(8, big, q, unchecked, Scalar::U32),
+        Err(Error::ModulusNotAbovePlaintext { .. })
+    ));
+    let first_32_bit = generate_primes(&[32], true, 1)[0];
+    assert_eq!(first_32_bit, (1 << 31) + 11);
+    assert!(validate(8, first_32_bit, q, unchecked, Scalar::U32).is_err());
+    assert!(matches!(
+        validate(8, 1, q, unchecked, Scalar::U32),
+        Err(Error::NotPrime { value: 1, .. })
+    ));
+    // Apple calls this "too many moduli"; the rejection is that they are not 1 mod 16.
+    let many = generate_primes(&[25; 10], true, 1);
+    assert_eq!(many[0], 16_777_259);
+    assert!(matches!(
+        validate(8, t, &many, unchecked, Scalar::U32),
+        Err(Error::ModulusNotNtt { degree: 8, .. })
+    ));
+}
+
+#[test]
+fn engine_limits_reserved_values_and_context_checks() {
+    let unchecked = SecurityLevel::Unchecked;
+    // A 31-bit NTT prime is fine for u64 but above u32's Modulus.max = 2^30 − 1.
+    let q31 = generate_primes(&[31], true, 8)[0];
+    validate(8, 17, &[q31], unchecked, Scalar::U64).unwrap();
+    let err = validate(8, 17, &[q31], unchecked, Scalar::U32).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ModulusTooLarge {
+            what: "coefficient modulus",
+            value: q31,
+            max: (1 << 30) - 1
+        }
+    );
+    assert!(err.to_string().contains("[2, 1073741823]"));
+    assert_eq!(
+        validate(1, 17, &[3], unchecked, Scalar::U32),
+        Err(Error::BadDegree(1))
+    );
+    // u32's rnsCorrectionFactor 2^30 − 20405 is prime (≡ 3 mod 4, so only usable as t).
+    let gamma = (1 << 30) - 20405;
+    let q = (gamma + 1..1 << 30)
+        .find(|&q| q % 4 == 1 && is_prime(q))
+        .unwrap();
+    assert_eq!(
+        validate(2, gamma, &[q], unchecked, Scalar::U32),
+        Err(Error::ReservedModulus {
+            value: gamma,
+            constant: "rnsCorrectionFactor"
+        })
+    );
+    assert_eq!(
+        validate(8, 17, &[], unchecked, Scalar::U64),
+        Err(Error::NoModuli)
+    );
+    assert_eq!(
+        validate(8, 17, &[131_249, 131_249], unchecked, Scalar::U64),
+        Err(Error::DuplicateModulus(131_249))
+    );
+    let too_many = generate_primes(&[40; 33], true, 8);
+    assert!(matches!(
+        validate(8, 17, &too_many, unchecked, Scalar::U64),
+        Err(Error::TooManyModuli { count: 33, max: 32 })
+    ));
+}
