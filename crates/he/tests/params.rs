@@ -1,5 +1,6 @@
 //! Predefined parameter sets and parameter validation against Apple's
 //! `EncryptionParametersTests.swift` (spec bfv.md §2.1, §2.3, §7.11, §7.12).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 use he::Error;
 use he::behz::{Scalar, is_prime};
