@@ -42,6 +42,7 @@ pub mod params_file;
 pub mod plaintext_layout;
 pub mod process;
 pub mod process_config;
+pub mod processed_file;
 pub mod proto;
 pub mod sharding;
 pub mod text_format;
