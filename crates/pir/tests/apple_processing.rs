@@ -26,18 +26,12 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::Value;
 
-/// `n_4096_logq_27_28_28_logt_5` (spec/bfv.md §2.1), the set both transcripts use.
-// TODO(he): take this from crates/he's table of predefined parameter sets once it lands.
+/// The predefined set (spec/bfv.md §2.1) the config names, from crates/he's table.
 fn encryption_parameters(name: &str) -> he::EncryptionParameters {
-    assert_eq!(name, "n_4096_logq_27_28_28_logt_5");
-    he::EncryptionParameters {
-        polynomial_degree: 4096,
-        plaintext_modulus: 17,
-        coefficient_moduli: vec![134_176_769, 268_369_921, 268_361_729],
-        error_std_dev: he::ErrorStdDev::Stddev32 as i32,
-        security_level: he::SecurityLevel::Quantum128 as i32,
-        he_scheme: he::HeScheme::Bfv as i32,
-    }
+    ::he::params::PredefinedParameters::from_name(name)
+        .expect("predefined parameter set")
+        .parameters()
+        .to_proto()
 }
 
 fn variants() -> Vec<Value> {
