@@ -1,20 +1,26 @@
 //! Per-operation timings at N=4096 on n_4096_logq_27_28_28_logt_5 (Q = 134176769·268369921,
-//! p = 268361729, t = 17), to compare with Apple's figures in vectors/apple/README.md.
+//! p = 268361729, t = 17), named and shaped as Apple's `apple-ops.json` measures them (one
+//! ciphertext of two polynomials over the two ciphertext moduli) so the numbers compare directly
+//! with vectors/apple/README.md.
 
 #![allow(clippy::unwrap_used)] // bench setup: a failed unwrap aborts the bench
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use he::behz::{Behz, Scalar};
 use he::encrypt::encrypt;
 use he::keygen;
 use he::keyswitch;
-use he::poly::{Coeff, Poly, PolyContext};
+use he::poly::{Coeff, Eval, Poly, PolyContext};
 use he::rng::NistAes128Ctr;
-use he::{sample, serialize};
+use he::{modswitch, sample, serialize};
 
 const N: usize = 4096;
 const T: u64 = 17;
 const MODULI: [u64; 3] = [134176769, 268369921, 268361729];
+/// Plaintexts in one 50K-URL shard's first dimension scan (Apple's `[25, 6]` layout, ~300 rows).
+const SCAN: usize = 300;
 
 fn benches(c: &mut Criterion) {
     let all = PolyContext::new(N, &MODULI).unwrap();
@@ -30,17 +36,32 @@ fn benches(c: &mut Criterion) {
         .unwrap()
         .polys;
 
-    let one = all.prefix(1).unwrap();
-    let row = Poly::<Coeff>::from_rows(&one, vec![a[0].rows()[0].clone()]).unwrap();
+    // One polynomial over all ciphertext moduli, as Apple's `ntt_*_one_ciphertext_poly`.
     c.bench_function("ntt/n4096/forward", |bench| {
-        bench.iter(|| row.clone().ntt(&one))
+        bench.iter_batched(|| a[0].clone(), |p| p.ntt(&ct), BatchSize::SmallInput)
+    });
+    let e0 = a[0].clone().ntt(&ct);
+    c.bench_function("ntt/n4096/inverse", |bench| {
+        bench.iter_batched(|| e0.clone(), |p| p.intt(&ct), BatchSize::SmallInput)
     });
 
-    let ea: Vec<_> = a.iter().map(|p| p.clone().ntt(&ct)).collect();
+    let ea: Vec<Poly<Eval>> = a.iter().map(|p| p.clone().ntt(&ct)).collect();
     let pt = b[0].clone().ntt(&ct);
-    c.bench_function("ct_pt_mac/n4096", |bench| {
+    c.bench_function("ct_pt_mul/n4096", |bench| {
+        bench.iter(|| ea.iter().map(|p| p.mul(&pt, &ct)).collect::<Vec<_>>())
+    });
+
+    // The database scan: Σ ct_i × pt_i over SCAN plaintexts, one output ciphertext.
+    let cts: Vec<Vec<Poly<Eval>>> = (0..SCAN).map(|_| ea.clone()).collect();
+    let pts: Vec<Poly<Eval>> = (0..SCAN).map(|_| pt.clone()).collect();
+    c.bench_function("ct_pt_mac/n4096/300", |bench| {
         bench.iter(|| {
-            let acc: Vec<_> = ea.iter().map(|p| p.mul(&pt, &ct).add(p, &ct)).collect();
+            let mut acc: Vec<Poly<Eval>> = ea.iter().map(|p| p.mul(&pts[0], &ct)).collect();
+            for (c, p) in cts.iter().zip(&pts).skip(1) {
+                for (s, x) in acc.iter_mut().zip(c) {
+                    *s = s.add(&x.mul(p, &ct), &ct);
+                }
+            }
             acc
         })
     });
@@ -66,17 +87,39 @@ fn benches(c: &mut Criterion) {
     });
 
     let behz = Behz::new(&ct, T, Scalar::U32).unwrap();
+    c.bench_function("ct_ct/n4096", |bench| {
+        bench.iter(|| behz.multiply(&ct, &a, &b).unwrap())
+    });
+    let prod = behz.multiply(&ct, &a, &b).unwrap();
+    c.bench_function("relin/n4096", |bench| {
+        bench.iter(|| keyswitch::relinearize(&all, &ct, &prod, &rk).unwrap())
+    });
     c.bench_function("ct_ct_relin/n4096", |bench| {
         bench.iter(|| {
             let prod = behz.multiply(&ct, &a, &b).unwrap();
             keyswitch::relinearize(&all, &ct, &prod, &rk).unwrap()
         })
     });
+
+    c.bench_function("mod_switch/n4096", |bench| {
+        bench.iter(|| modswitch::mod_switch_down_to_single(&ct, &a).unwrap())
+    });
+    c.bench_function("mod_switch_serialize/n4096", |bench| {
+        bench.iter(|| {
+            let (one, polys) = modswitch::mod_switch_down_to_single(&ct, &a).unwrap();
+            let q0 = one.moduli().next().unwrap().value();
+            let skips = modswitch::skip_lsbs_for_decryption(q0, T, N);
+            he::poly::write_polys::<Coeff>(&one, &polys, &skips).unwrap()
+        })
+    });
 }
 
 criterion_group! {
     name = he_benches;
-    config = Criterion::default().sample_size(10);
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
     targets = benches
 }
 criterion_main!(he_benches);

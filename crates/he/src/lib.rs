@@ -12,6 +12,7 @@ pub mod decrypt;
 pub mod encrypt;
 mod error;
 pub mod galois;
+pub mod kernel;
 pub mod keygen;
 pub mod keyswitch;
 pub mod modswitch;

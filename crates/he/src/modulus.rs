@@ -1,5 +1,6 @@
 //! A word-sized prime modulus and exact modular arithmetic on canonical residues (spec bfv.md §3.1).
-//! Products go through u128; nothing serialized depends on the reduction method.
+//! Products are reduced with Barrett's method (precomputed `floor(2^128/q)`), constant factors
+//! with Shoup's; both are exact, so nothing serialized depends on the reduction method.
 
 use crate::Error;
 
@@ -7,6 +8,14 @@ use crate::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Modulus {
     q: u64,
+    /// `floor(2^128 / q)` as (low, high) words, for Barrett reduction of products.
+    ratio: (u64, u64),
+}
+
+/// High word of a 64×64-bit product.
+#[inline(always)]
+fn mul_hi(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) >> 64) as u64
 }
 
 impl Modulus {
@@ -19,10 +28,17 @@ impl Modulus {
                 reason: "not in [2, 2^62)",
             });
         }
-        Ok(Self { q })
+        // floor(2^128/q) from 2^128 − 1 = u128::MAX: one more when q divides 2^128.
+        let (d, m) = (u128::MAX / u128::from(q), u128::MAX % u128::from(q));
+        let r = if m == u128::from(q) - 1 { d + 1 } else { d };
+        Ok(Self {
+            q,
+            ratio: (r as u64, (r >> 64) as u64),
+        })
     }
 
     /// The modulus value.
+    #[inline(always)]
     pub fn value(self) -> u64 {
         self.q
     }
@@ -33,29 +49,71 @@ impl Modulus {
     }
 
     /// (a + b) mod q for canonical a, b.
+    #[inline(always)]
     pub fn add(self, a: u64, b: u64) -> u64 {
         let s = a + b;
         if s >= self.q { s - self.q } else { s }
     }
 
     /// (a − b) mod q for canonical a, b.
+    #[inline(always)]
     pub fn sub(self, a: u64, b: u64) -> u64 {
         if a >= b { a - b } else { a + self.q - b }
     }
 
     /// −a mod q.
+    #[inline(always)]
     pub fn neg(self, a: u64) -> u64 {
         if a == 0 { 0 } else { self.q - a }
     }
 
-    /// a·b mod q.
+    /// a·b mod q (exact for any u64 a, b).
+    #[inline(always)]
     pub fn mul(self, a: u64, b: u64) -> u64 {
-        ((u128::from(a) * u128::from(b)) % u128::from(self.q)) as u64
+        self.reduce_u128(u128::from(a) * u128::from(b))
+    }
+
+    /// x mod q for any u128, by Barrett: the quotient estimate `floor(x·floor(2^128/q)/2^128)`
+    /// is at most 1 below the true quotient, so one conditional subtraction is left.
+    #[inline(always)]
+    pub fn reduce_u128(self, x: u128) -> u64 {
+        let (x0, x1) = (x as u64, (x >> 64) as u64);
+        let (r0, r1) = self.ratio;
+        // floor(x·r / 2^128) mod 2^64: only the low quotient word is needed, as the remainder
+        // (< 2q < 2^63) is recovered in wrapping u64 arithmetic.
+        let mid = u128::from(x1) * u128::from(r0) + u128::from(mul_hi(x0, r0));
+        let mid = mid.wrapping_add(u128::from(x0) * u128::from(r1));
+        let quot = x1.wrapping_mul(r1).wrapping_add((mid >> 64) as u64);
+        let r = x0.wrapping_sub(quot.wrapping_mul(self.q));
+        if r >= self.q { r - self.q } else { r }
     }
 
     /// x mod q for any u64.
+    #[inline(always)]
     pub fn reduce(self, x: u64) -> u64 {
-        x % self.q
+        // floor(2^64/q) is the high ratio word; the estimate is at most 1 below the quotient.
+        let quot = mul_hi(x, self.ratio.1);
+        let r = x - quot * self.q;
+        if r >= self.q { r - self.q } else { r }
+    }
+
+    /// Shoup's companion `floor(w·2^64 / q)` of a constant factor `w < q`, for [`Self::mul_shoup`].
+    pub fn shoup(self, w: u64) -> u64 {
+        ((u128::from(w) << 64) / u128::from(self.q)) as u64
+    }
+
+    /// `x·w mod q` for any u64 `x`, given `w < q` and `w_shoup = self.shoup(w)`.
+    #[inline(always)]
+    pub fn mul_shoup(self, x: u64, w: u64, w_shoup: u64) -> u64 {
+        let r = self.mul_shoup_lazy(x, w, w_shoup);
+        if r >= self.q { r - self.q } else { r }
+    }
+
+    /// `x·w mod q` up to one extra q: a value in [0, 2q) (Harvey's lazy form).
+    #[inline(always)]
+    pub fn mul_shoup_lazy(self, x: u64, w: u64, w_shoup: u64) -> u64 {
+        let quot = mul_hi(x, w_shoup);
+        x.wrapping_mul(w).wrapping_sub(quot.wrapping_mul(self.q))
     }
 
     /// a^e mod q.
@@ -108,6 +166,7 @@ impl Modulus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn arithmetic_is_exact() {
@@ -117,6 +176,33 @@ mod tests {
         assert_eq!(m.sub(3, 5), 268369919);
         assert_eq!(m.mul(m.inv(12345), 12345), 1);
         assert_eq!(m.bits(), 28);
+    }
+
+    #[test]
+    fn extremes_reduce_exactly() {
+        for q in [2, 3, 12289, 268369921, (1 << 61) - 1, (1 << 62) - 57] {
+            let m = Modulus::new(q).unwrap();
+            for x in [0, 1, q - 1, q, u64::MAX, u64::MAX - 1] {
+                assert_eq!(m.reduce(x), x % q, "{x} mod {q}");
+                assert_eq!(m.mul(x, x), ((x as u128 * x as u128) % q as u128) as u64);
+            }
+            assert_eq!(m.reduce_u128(u128::MAX), (u128::MAX % q as u128) as u64);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn barrett_and_shoup_match_remainder(q in 2u64..1 << 62, a: u64, b: u64, x: u128) {
+            let m = Modulus::new(q).unwrap();
+            let want = |v: u128| (v % u128::from(q)) as u64;
+            prop_assert_eq!(m.mul(a, b), want(u128::from(a) * u128::from(b)));
+            prop_assert_eq!(m.reduce(a), a % q);
+            prop_assert_eq!(m.reduce_u128(x), want(x));
+            let w = b % q;
+            let lazy = m.mul_shoup_lazy(a, w, m.shoup(w));
+            prop_assert!(lazy < 2 * q);
+            prop_assert_eq!(m.mul_shoup(a, w, m.shoup(w)), want(u128::from(a) * u128::from(w)));
+        }
     }
 
     #[test]

@@ -1,18 +1,16 @@
 //! Negacyclic NTT with the smallest primitive 2N-th root and bit-reversed output (spec bfv.md §3.2):
-//! `Eval[i] = Σ_j a_j ψ^{(2·brv(i)+1)·j}`.
+//! `Eval[i] = Σ_j a_j ψ^{(2·brv(i)+1)·j}`. The butterflies run in [`crate::kernel`].
 
 use crate::Error;
+use crate::kernel::{self, Backend, NttTables};
 use crate::modulus::Modulus;
 
 /// Twiddle tables for one modulus and degree.
 #[derive(Debug, Clone)]
 pub struct Ntt {
     modulus: Modulus,
-    /// `fwd[brv(k)] = ψ^k`.
-    fwd: Vec<u64>,
-    /// `inv[brv(k)] = ψ^{-k}`.
-    inv: Vec<u64>,
-    n_inv: u64,
+    /// `fwd[brv(k)] = ψ^k` and `inv[brv(k)] = ψ^{-k}`, with Shoup companions.
+    tables: NttTables,
 }
 
 fn bit_reverse(x: usize, log_n: u32) -> usize {
@@ -42,12 +40,9 @@ impl Ntt {
             p = modulus.mul(p, psi);
             pi = modulus.mul(pi, psi_inv);
         }
-        let n_inv = modulus.inv(n as u64 % modulus.value());
         Ok(Self {
             modulus,
-            fwd,
-            inv,
-            n_inv,
+            tables: NttTables::new(modulus, fwd, inv)?,
         })
     }
 
@@ -56,47 +51,19 @@ impl Ntt {
         self.modulus
     }
 
+    /// The tables the kernels run on.
+    pub fn tables(&self) -> &NttTables {
+        &self.tables
+    }
+
     /// In-place forward transform of `a` (length n, canonical).
     pub fn forward(&self, a: &mut [u64]) {
-        let q = self.modulus;
-        let n = a.len();
-        let mut m = 1;
-        while m < n {
-            let t = n / (2 * m);
-            for i in 0..m {
-                let w = self.fwd[m + i];
-                for j in 2 * i * t..2 * i * t + t {
-                    let x = a[j];
-                    let y = q.mul(w, a[j + t]);
-                    a[j] = q.add(x, y);
-                    a[j + t] = q.sub(x, y);
-                }
-            }
-            m *= 2;
-        }
+        kernel::ntt_forward(Backend::best(), &self.tables, a);
     }
 
     /// In-place inverse transform (exact inverse of [`Ntt::forward`]).
     pub fn inverse(&self, a: &mut [u64]) {
-        let q = self.modulus;
-        let n = a.len();
-        let mut m = n / 2;
-        while m >= 1 {
-            let t = n / (2 * m);
-            for i in 0..m {
-                let w = self.inv[m + i];
-                for j in 2 * i * t..2 * i * t + t {
-                    let x = a[j];
-                    let y = a[j + t];
-                    a[j] = q.add(x, y);
-                    a[j + t] = q.mul(w, q.sub(x, y));
-                }
-            }
-            m /= 2;
-        }
-        for x in a.iter_mut() {
-            *x = q.mul(*x, self.n_inv);
-        }
+        kernel::ntt_inverse(Backend::best(), &self.tables, a);
     }
 }
 

@@ -1,0 +1,185 @@
+//! The arithmetic inner loops over residue rows (spec bfv.md §3.1–3.2): Harvey NTT butterflies
+//! with Shoup twiddles, point-wise products, and the lazy multiply-accumulate. Each kernel has a
+//! portable scalar version and, for moduli below 2^30 on CPUs with AVX2 (detected once), a SIMD
+//! version; both are exact, so they give the same bits. This module tree is the only place with
+//! `unsafe`, and that is fenced inside [`simd`] behind safe functions (DESIGN.md practice 6).
+
+use std::sync::OnceLock;
+
+use crate::Error;
+use crate::modulus::Modulus;
+
+mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod simd;
+
+/// Moduli below this bound let every lazy value (< 4q) sit in the low 32 bits of a 64-bit lane.
+const SIMD_MODULUS_BOUND: u64 = 1 << 30;
+
+/// Which implementation runs the kernels. Only [`Backend::scalar`] can be named directly; a SIMD
+/// backend exists only once the CPU has been seen to support it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backend(Kind);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2(simd::Avx2),
+}
+
+impl Backend {
+    /// The portable reference implementation.
+    pub fn scalar() -> Self {
+        Self(Kind::Scalar)
+    }
+
+    /// The fastest backend this CPU supports, detected on first use.
+    pub fn best() -> Self {
+        static BEST: OnceLock<Backend> = OnceLock::new();
+        *BEST.get_or_init(|| Self::available().pop().unwrap_or(Self::scalar()))
+    }
+
+    /// Every backend this CPU supports, scalar first, fastest last.
+    pub fn available() -> Vec<Self> {
+        let mut out = vec![Self::scalar()];
+        #[cfg(target_arch = "x86_64")]
+        if let Some(token) = simd::Avx2::detect() {
+            out.push(Self(Kind::Avx2(token)));
+        }
+        out
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Kind::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Kind::Avx2(_) => "avx2",
+        }
+    }
+
+    /// The SIMD token if this backend has one and `q` is small enough for its lanes.
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_for(self, q: u64) -> Option<simd::Avx2> {
+        match self.0 {
+            Kind::Avx2(token) if q < SIMD_MODULUS_BOUND => Some(token),
+            _ => None,
+        }
+    }
+}
+
+/// Twiddle tables of one modulus and degree in the butterfly order, with Shoup companions.
+#[derive(Debug, Clone)]
+pub struct NttTables {
+    q: Modulus,
+    /// Forward twiddles (`fwd[m + i]` for butterfly group i of layer m) and companions.
+    fwd: Vec<u64>,
+    fwd_shoup: Vec<u64>,
+    /// Inverse twiddles and companions, same indexing.
+    inv: Vec<u64>,
+    inv_shoup: Vec<u64>,
+    /// n^{-1}, merged into the last inverse layer, and `inv[1]·n^{-1}`.
+    n_inv: (u64, u64),
+    last: (u64, u64),
+}
+
+impl NttTables {
+    /// Tables from the forward and inverse twiddles (`w[m + i]`: layer m, group i; canonical).
+    pub fn new(q: Modulus, fwd: Vec<u64>, inv: Vec<u64>) -> Result<Self, Error> {
+        let n = fwd.len();
+        if n < 2 || !n.is_power_of_two() || inv.len() != n {
+            return Err(Error::BadDegree(n));
+        }
+        let n_inv = q.inv(q.reduce(n as u64));
+        let last = q.mul(inv.get(1).copied().unwrap_or(1), n_inv);
+        let companions = |w: &[u64]| w.iter().map(|&x| q.shoup(x)).collect();
+        Ok(Self {
+            q,
+            fwd_shoup: companions(&fwd),
+            inv_shoup: companions(&inv),
+            fwd,
+            inv,
+            n_inv: (n_inv, q.shoup(n_inv)),
+            last: (last, q.shoup(last)),
+        })
+    }
+
+    /// The degree n.
+    pub fn degree(&self) -> usize {
+        self.fwd.len()
+    }
+
+    /// The modulus.
+    pub fn modulus(&self) -> Modulus {
+        self.q
+    }
+}
+
+/// In-place forward NTT of `a` (canonical in, canonical out).
+pub fn ntt_forward(backend: Backend, tables: &NttTables, a: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(tables.q.value())
+        && a.len() == tables.degree()
+        && a.len() >= 8
+    {
+        return simd::forward(token, tables, a);
+    }
+    let _ = backend;
+    scalar::forward(tables, a);
+}
+
+/// In-place inverse NTT of `a`, including the scaling by n^{-1}.
+pub fn ntt_inverse(backend: Backend, tables: &NttTables, a: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(tables.q.value())
+        && a.len() == tables.degree()
+        && a.len() >= 8
+    {
+        return simd::inverse(token, tables, a);
+    }
+    let _ = backend;
+    scalar::inverse(tables, a);
+}
+
+/// `out[i] = a[i]·b[i] mod q` for canonical `a`, `b` (over the shortest of the three).
+pub fn mul_mod(backend: Backend, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(q.value()) {
+        return simd::mul_mod(token, q, out, a, b);
+    }
+    let _ = backend;
+    scalar::mul_mod(q, out, a, b);
+}
+
+/// Lazy multiply-accumulate: `acc[i] += lo32(a[i])·lo32(b[i])`, wrapping. With residues of a
+/// modulus q < 2^32 up to [`lazy_terms`] products can be summed before one reduction.
+pub fn mul_acc(backend: Backend, acc: &mut [u64], a: &[u64], b: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Kind::Avx2(token) = backend.0 {
+        return simd::mul_acc(token, acc, a, b);
+    }
+    let _ = backend;
+    scalar::mul_acc(acc, a, b);
+}
+
+/// How many products of residues mod `q` a u64 accumulator (starting below q) holds without
+/// overflow; 0 when q ≥ 2^32, where [`mul_acc`] does not apply.
+pub fn lazy_terms(q: Modulus) -> usize {
+    let q = q.value();
+    if q >= 1 << 32 {
+        return 0;
+    }
+    let max = (q - 1) * (q - 1);
+    if max == 0 {
+        return usize::MAX;
+    }
+    usize::try_from((u64::MAX - q) / max).unwrap_or(usize::MAX)
+}
+
+/// `x[i] = x[i] mod q` for any u64 values (the end of a lazy accumulation).
+pub fn reduce(q: Modulus, x: &mut [u64]) {
+    for v in x {
+        *v = q.reduce(*v);
+    }
+}

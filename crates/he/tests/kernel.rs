@@ -1,0 +1,126 @@
+//! Every kernel backend this CPU has against the scalar reference, on random residues: the NTT
+//! both ways (and against the O(n²) definition), point-wise products and the lazy MAC.
+
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use he::kernel::{self, Backend, NttTables};
+use he::modulus::Modulus;
+use he::ntt::Ntt;
+use proptest::prelude::*;
+
+/// Primes ≡ 1 mod 2·4096: those of the sets we serve (27–28 bits), the largest below the SIMD
+/// bound 2^30, one between 2^30 and 2^32 (scalar NTT, lazy MAC of one term) and a 55-bit one.
+const PRIMES: [u64; 6] = [
+    134176769,
+    268369921,
+    268361729,
+    1073692673,
+    4294475777,
+    36028797018652673,
+];
+
+fn residues(q: u64, n: usize, seed: u64) -> Vec<u64> {
+    // SplitMix64: reproducible values spread over [0, q), including q − 1.
+    let mut s = seed;
+    (0..n)
+        .map(|i| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            if i == 0 { q - 1 } else { (z ^ (z >> 31)) % q }
+        })
+        .collect()
+}
+
+fn tables(q: u64, n: usize) -> NttTables {
+    Ntt::new(Modulus::new(q).unwrap(), n)
+        .unwrap()
+        .tables()
+        .clone()
+}
+
+#[test]
+fn a_simd_backend_is_detected_where_available() {
+    let names: Vec<_> = Backend::available().iter().map(|b| b.name()).collect();
+    assert_eq!(names.first(), Some(&"scalar"));
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        assert_eq!(Backend::best().name(), "avx2");
+    }
+}
+
+#[test]
+fn ntt_matches_the_definition() {
+    let (q, n) = (268369921, 16);
+    let m = Modulus::new(q).unwrap();
+    let t = tables(q, n);
+    let psi = m.min_primitive_root(n).unwrap();
+    let a = residues(q, n, 7);
+    for backend in Backend::available() {
+        let mut b = a.clone();
+        kernel::ntt_forward(backend, &t, &mut b);
+        for (i, &bi) in b.iter().enumerate() {
+            let e = 2 * (i.reverse_bits() >> (usize::BITS - 4)) as u64 + 1;
+            let want = a.iter().enumerate().fold(0, |s, (j, &aj)| {
+                m.add(s, m.mul(aj, m.pow(psi, e * j as u64)))
+            });
+            assert_eq!(bi, want, "{} slot {i}", backend.name());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn ntt_backends_agree(qi in 0..PRIMES.len(), log_n in 1u32..13, seed: u64) {
+        let (q, n) = (PRIMES[qi], 1usize << log_n);
+        let t = tables(q, n);
+        let a = residues(q, n, seed);
+        let mut want = a.clone();
+        kernel::ntt_forward(Backend::scalar(), &t, &mut want);
+        for backend in Backend::available() {
+            let mut b = a.clone();
+            kernel::ntt_forward(backend, &t, &mut b);
+            prop_assert_eq!(&b, &want, "forward {}", backend.name());
+            kernel::ntt_inverse(backend, &t, &mut b);
+            prop_assert_eq!(&b, &a, "inverse {}", backend.name());
+        }
+    }
+
+    #[test]
+    fn products_agree(qi in 0..PRIMES.len(), len in 0usize..70, seed: u64) {
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let a = residues(q.value(), len, seed);
+        let b = residues(q.value(), len, seed ^ 1);
+        let want: Vec<u64> = a.iter().zip(&b).map(|(&x, &y)| {
+            ((u128::from(x) * u128::from(y)) % u128::from(q.value())) as u64
+        }).collect();
+        for backend in Backend::available() {
+            let mut out = vec![0; len];
+            kernel::mul_mod(backend, q, &mut out, &a, &b);
+            prop_assert_eq!(&out, &want, "{}", backend.name());
+        }
+    }
+
+    #[test]
+    fn lazy_mac_agrees(qi in 0..5usize, len in 0usize..70, terms in 1usize..40, seed: u64) {
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let terms = terms.min(kernel::lazy_terms(q));
+        let rows: Vec<(Vec<u64>, Vec<u64>)> = (0..terms as u64)
+            .map(|k| (residues(q.value(), len, seed ^ k), residues(q.value(), len, !seed ^ k)))
+            .collect();
+        let want: Vec<u64> = (0..len).map(|i| {
+            rows.iter().fold(0u128, |s, (a, b)| s + u128::from(a[i]) * u128::from(b[i]))
+        }).map(|s| (s % u128::from(q.value())) as u64).collect();
+        for backend in Backend::available() {
+            let mut acc = vec![0; len];
+            for (a, b) in &rows {
+                kernel::mul_acc(backend, &mut acc, a, b);
+            }
+            kernel::reduce(q, &mut acc);
+            prop_assert_eq!(&acc, &want, "{}", backend.name());
+        }
+    }
+}
