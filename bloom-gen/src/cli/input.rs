@@ -33,10 +33,14 @@ pub struct Reader<R> {
     inner: R,
     buf: Vec<u8>,
     pos: usize,
+    /// Valid bytes at the start of `buf` (the rest is stale, kept to avoid re-zeroing).
+    filled: usize,
     carry: Vec<u8>,
     discarding: Option<u64>,
     eof: bool,
     bytes_read: u64,
+    /// Batch buffers handed back by [`Reader::recycle`], so steady state allocates nothing.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Reader<R> {
@@ -45,10 +49,12 @@ impl<R: Read> Reader<R> {
             inner,
             buf: Vec::new(),
             pos: 0,
+            filled: 0,
             carry: Vec::new(),
             discarding: None,
             eof: false,
             bytes_read: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -57,18 +63,25 @@ impl<R: Read> Reader<R> {
         self.bytes_read
     }
 
+    /// Gives a processed batch's buffer back for reuse.
+    pub fn recycle(&mut self, batch: Batch) {
+        let mut data = batch.data;
+        data.clear();
+        self.spare.push(data);
+    }
+
     fn refill(&mut self) -> io::Result<bool> {
         self.buf.resize(BATCH_BYTES, 0);
         loop {
             match self.inner.read(&mut self.buf) {
                 Ok(0) => {
-                    self.buf.clear();
+                    self.filled = 0;
                     self.pos = 0;
                     self.eof = true;
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.buf.truncate(n);
+                    self.filled = n;
                     self.pos = 0;
                     self.bytes_read += n as u64;
                     return Ok(true);
@@ -82,34 +95,37 @@ impl<R: Read> Reader<R> {
     /// The next batch, or `None` at the end of input.
     pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
         let mut batch = Batch {
-            data: Vec::with_capacity(BATCH_BYTES + 4096),
+            data: self
+                .spare
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096)),
             overlong: Vec::new(),
         };
         while batch.data.len() < BATCH_BYTES {
-            if self.pos >= self.buf.len() && (self.eof || !self.refill()?) {
+            if self.pos >= self.filled && (self.eof || !self.refill()?) {
                 break;
             }
-            let avail = &self.buf[self.pos..];
+            let avail = &self.buf[self.pos..self.filled];
             let Some(first) = memchr::memchr(b'\n', avail) else {
-                self.extend_partial(self.pos, self.buf.len());
-                self.pos = self.buf.len();
+                self.extend_partial(self.pos, self.filled);
+                self.pos = self.filled;
                 continue;
             };
             // Finish the carried partial line.
             self.extend_partial(self.pos, self.pos + first);
             self.end_line(&mut batch);
-            let avail = &self.buf[self.pos + first + 1..];
+            let avail = &self.buf[self.pos + first + 1..self.filled];
             let last = memchr::memrchr(b'\n', avail);
             if let Some(last) = last {
                 batch.data.extend_from_slice(&avail[..=last]);
             }
             let rest_start = self.pos + first + 1 + last.map_or(0, |l| l + 1);
-            let end = self.buf.len();
+            let end = self.filled;
             self.extend_partial(rest_start, end);
             self.pos = end;
         }
         if self.eof
-            && self.pos >= self.buf.len()
+            && self.pos >= self.filled
             && (!self.carry.is_empty() || self.discarding.is_some())
         {
             self.end_line(&mut batch);
@@ -229,7 +245,15 @@ impl Processed {
 /// Canonicalizes (or, with `--verbatim`, only trims) every line of a batch and keeps what `mode`
 /// asks for: fingerprints hashed straight from the entry bytes, or the entry strings.
 fn process(batch: &Batch, mode: Mode) -> Processed {
-    let mut out = Processed::default();
+    let mut out = Processed {
+        // About one entry per 32 bytes of input; avoids most regrowth.
+        fingerprints: Vec::with_capacity(if mode.seed.is_some() {
+            batch.data.len() / 32
+        } else {
+            0
+        }),
+        ..Processed::default()
+    };
     let mut canon = Canonicalizer::new();
     let mut overlong = batch.overlong.iter().peekable();
     let mut start = 0;
@@ -284,9 +308,10 @@ fn verbatim(mut raw: &[u8], need_utf8: bool, mut emit: impl FnMut(&[u8])) -> Par
     Parsed::Entries(1)
 }
 
-/// Reads every batch, processes groups of them in parallel while the next group is read, and
-/// hands the results, in input order and with absolute line numbers, to `sink`.
-pub fn run<R: Read + Send>(
+/// Reads every batch and processes groups of them on the rayon pool; meanwhile this thread
+/// hands the previous group's results to `sink` (in input order, with absolute line numbers)
+/// and reads the next group, so neither reading nor the sink leaves the workers idle.
+pub fn run<R: Read>(
     reader: &mut Reader<R>,
     mode: Mode,
     mut on_progress: impl FnMut(u64),
@@ -304,12 +329,7 @@ pub fn run<R: Read + Send>(
         Ok(group)
     };
     let mut total = Stats::default();
-    let mut group = read_group(reader)?;
-    while !group.is_empty() {
-        let (next, outs) = rayon::join(
-            || read_group(reader),
-            || -> Vec<Processed> { group.par_iter().map(|b| process(b, mode)).collect() },
-        );
+    let mut deliver = |outs: Vec<Processed>, total: &mut Stats| -> anyhow::Result<()> {
         for mut out in outs {
             for r in &mut out.rejected {
                 r.line += total.lines + 1;
@@ -317,9 +337,27 @@ pub fn run<R: Read + Send>(
             total.add(&out.stats);
             sink(out)?;
         }
+        Ok(())
+    };
+    let mut pending = Vec::new();
+    let mut group = read_group(reader)?;
+    while !group.is_empty() {
+        let (outs, delivered, next) = std::thread::scope(|s| {
+            let work = s.spawn(|| -> Vec<Processed> {
+                group.par_iter().map(|b| process(b, mode)).collect()
+            });
+            let delivered = deliver(std::mem::take(&mut pending), &mut total);
+            let next = read_group(reader);
+            (work.join(), delivered, next)
+        });
+        delivered?;
+        pending = outs.map_err(|_| anyhow::anyhow!("a canonicalization worker panicked"))?;
+        for b in std::mem::replace(&mut group, next?) {
+            reader.recycle(b);
+        }
         on_progress(reader.bytes_read());
-        group = next?;
     }
+    deliver(pending, &mut total)?;
     Ok(total)
 }
 
