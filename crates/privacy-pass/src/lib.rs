@@ -3,8 +3,8 @@
 //! spec/ohttp-privacy-pass.md §5–§6.
 //!
 //! The library does no implicit I/O: RNGs and the clock (`now`, UNIX seconds) are parameters; the
-//! only I/O is in the explicit store backends ([`RedisNonceStore`], [`FileKeyStore`]). Issuer keys
-//! that survive restarts: see [`key_store`].
+//! only I/O is in the explicit store backends ([`FileNonceStore`], [`RedisNonceStore`],
+//! [`FileKeyStore`], [`RedisKeyStore`]). Issuer keys that survive restarts: see [`key_store`].
 //!
 //! ```
 //! use privacy_pass::{Issuer, IssuerKey, SigningKey, Tier};
@@ -21,6 +21,7 @@ mod client;
 mod directory;
 mod error;
 mod file_key_store;
+mod file_nonce_store;
 mod header;
 mod issuer;
 mod key_id;
@@ -46,6 +47,7 @@ pub use client::{PendingToken, begin_token};
 pub use directory::{DIRECTORY_MEDIA_TYPE, DirectoryKey, IssuerDirectory};
 pub use error::{Error, Result};
 pub use file_key_store::FileKeyStore;
+pub use file_nonce_store::FileNonceStore;
 pub use header::{format_private_token, parse_bearer, parse_private_token};
 pub use issuer::{Issuer, IssuerKey};
 pub use key_id::TokenKeyId;

@@ -1,5 +1,6 @@
-//! One contract suite for every NonceStore backend (embedded and Redis): double spend, TTL,
-//! concurrent writers, and the full double-spend of one token across two verifiers on Redis.
+//! One contract suite for every NonceStore backend (in-memory, embedded file, Redis): double
+//! spend, TTL, concurrent writers, reopen after restart, and the full double-spend of one token
+//! across two verifiers on Redis.
 
 #![expect(
     clippy::unwrap_used,
@@ -9,8 +10,8 @@
 use std::sync::Arc;
 
 use privacy_pass::{
-    ChallengePolicy, Error, MemoryNonceStore, NonceStore, PublicKey, RedisNonceStore, Tier, Token,
-    TokenKeyId, Verifier,
+    ChallengePolicy, Error, FileNonceStore, MemoryNonceStore, NonceStore, PublicKey,
+    RedisNonceStore, Tier, Token, TokenKeyId, Verifier,
 };
 use test_support::redis::RedisServer;
 
@@ -67,6 +68,62 @@ async fn memory_store_ttl_follows_given_clock() {
     assert!(s.reserve(&ID, &[9; 32], 200, 300).await.unwrap());
     s.purge_expired(300);
     assert!(s.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nonces.redb");
+    contract(Arc::new(FileNonceStore::open(&path).unwrap())).await;
+    // A restart (the database closed and reopened) still sees the spent nonces.
+    let reopened = FileNonceStore::open(&path).unwrap();
+    assert!(
+        !reopened
+            .reserve(&ID, &[1; 32], now(), now() + 3600)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !reopened
+            .reserve(&ID, &[3; 32], now(), now() + 3600)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_ttl_follows_given_clock_and_purges() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FileNonceStore::open(&dir.path().join("nonces.redb")).unwrap();
+    assert!(s.reserve(&ID, &[9; 32], 100, 200).await.unwrap());
+    assert!(!s.reserve(&ID, &[9; 32], 199, 300).await.unwrap());
+    // Expired at 200: reserved again, and its old expiry entry is replaced, not duplicated.
+    assert!(s.reserve(&ID, &[9; 32], 200, 300).await.unwrap());
+    for i in 0..40u8 {
+        assert!(s.reserve(&ID, &[i; 32], 100, 150).await.unwrap() || i == 9);
+    }
+    assert_eq!(s.count().unwrap(), 40);
+    // Reserves purge a bounded number of expired pairs as they go.
+    assert!(s.reserve(&ID, &[200; 32], 160, 400).await.unwrap());
+    assert_eq!(s.count().unwrap(), 41 - 16);
+    assert_eq!(s.purge_expired(160, 5).unwrap(), 5);
+    assert_eq!(s.purge_expired(160, 1000).unwrap(), 39 - 16 - 5);
+    // Left: [9] until 300 and [200] until 400.
+    assert_eq!(s.count().unwrap(), 2);
+    assert!(!s.reserve(&ID, &[9; 32], 299, 500).await.unwrap());
+    assert_eq!(s.purge_expired(400, 1000).unwrap(), 2);
+    assert_eq!(s.count().unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_bad_file_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nonces.redb");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    assert!(matches!(
+        FileNonceStore::open(&path),
+        Err(Error::Store(_) | Error::CorruptStore(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
