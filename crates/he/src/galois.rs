@@ -9,20 +9,22 @@ pub fn apply(ctx: &PolyContext, poly: &Poly<Coeff>, g: u64) -> Result<Poly<Coeff
     if g.is_multiple_of(2) || g <= 1 || g >= 2 * n as u64 {
         return Err(Error::BadGaloisElement(g));
     }
+    // i·g mod 2N says where coefficient i lands (mod N) and whether it wraps an odd number of
+    // times past X^N = −1 (bit N); N is a power of two, so both are masks.
+    let mask = 2 * n as u64 - 1;
     let rows = poly
         .rows()
         .iter()
         .zip(ctx.moduli())
         .map(|(row, q)| {
             let mut out = vec![0; n];
-            for (i, &c) in row.iter().enumerate() {
-                let raw = i as u64 * g;
-                let target = (raw % n as u64) as usize;
-                out[target] = if (raw / n as u64) % 2 == 1 {
-                    q.neg(c)
-                } else {
-                    c
-                };
+            let mut raw = 0u64;
+            for &c in row {
+                let target = (raw & (n as u64 - 1)) as usize;
+                if let Some(o) = out.get_mut(target) {
+                    *o = if raw & n as u64 != 0 { q.neg(c) } else { c };
+                }
+                raw = (raw + g) & mask;
             }
             out
         })

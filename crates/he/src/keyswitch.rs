@@ -3,7 +3,8 @@
 
 use crate::Error;
 use crate::galois;
-use crate::modswitch::divide_and_round_q_last;
+use crate::kernel::{self, Backend};
+use crate::modswitch::divide_and_round_rows;
 use crate::poly::{Coeff, Eval, Poly, PolyContext};
 
 /// A key-switching key: one Eval ciphertext `(k_{j,0}, k_{j,1})` over all K moduli per digit j.
@@ -30,34 +31,59 @@ pub fn update(
         });
     }
     let rows: Vec<usize> = (0..levels).chain(std::iter::once(special)).collect();
-    let ext = all.pick(&rows)?;
+    let n = ctx.degree();
+    let backend = Backend::best();
+    let mut moduli = Vec::with_capacity(rows.len());
     let mut out = [
         Vec::with_capacity(rows.len()),
         Vec::with_capacity(rows.len()),
     ];
+    // One scratch row for each digit's NTT, reused across digits and key rows.
+    let mut b = vec![0u64; n];
     for &key_row in &rows {
         let ntt = all.ntt_of(key_row).ok_or(Error::Unsupported("key row"))?;
         let e = ntt.modulus();
-        let mut acc = [vec![0u64; ctx.degree()], vec![0u64; ctx.degree()]];
+        moduli.push(e);
+        // Σ_j NTT(d_j)·k_j summed unreduced while the u64 accumulators cannot overflow.
+        let budget = kernel::lazy_terms(e);
+        let mut pending = 0;
+        let mut acc = [vec![0u64; n], vec![0u64; n]];
         for (digit, pair) in d.rows().iter().zip(&key.digits) {
-            let mut b: Vec<u64> = digit.iter().map(|&x| e.reduce(x)).collect();
+            for (x, &c) in b.iter_mut().zip(digit) {
+                *x = e.reduce(c);
+            }
             ntt.forward(&mut b);
+            if budget > 0 && pending == budget {
+                acc.iter_mut().for_each(|a| kernel::reduce(e, a));
+                pending = 0;
+            }
             for (acc_k, k) in acc.iter_mut().zip(pair) {
                 let krow = k.rows().get(key_row).ok_or(Error::Unsupported("key row"))?;
-                for ((a, &x), &y) in acc_k.iter_mut().zip(&b).zip(krow) {
-                    *a = e.add(*a, e.mul(x, y));
+                if budget > 0 {
+                    kernel::mul_acc(backend, acc_k, &b, krow);
+                } else {
+                    for ((a, &x), &y) in acc_k.iter_mut().zip(&b).zip(krow) {
+                        *a = e.add(*a, e.mul(x, y));
+                    }
                 }
             }
+            pending += 1;
         }
         for (o, mut a) in out.iter_mut().zip(acc) {
+            if budget > 0 {
+                kernel::reduce(e, &mut a);
+            }
             ntt.inverse(&mut a);
             o.push(a);
         }
     }
-    let [r0, r1] = out;
-    let u0 = divide_and_round_q_last(&ext, &Poly::from_rows_unchecked(r0))?.1;
-    let u1 = divide_and_round_q_last(&ext, &Poly::from_rows_unchecked(r1))?.1;
-    Ok([u0, u1])
+    let [mut r0, mut r1] = out;
+    let (Some(l0), Some(l1)) = (r0.pop(), r1.pop()) else {
+        return Err(Error::Unsupported("key row"));
+    };
+    let u0 = divide_and_round_rows(&moduli, r0, &l0);
+    let u1 = divide_and_round_rows(&moduli, r1, &l1);
+    Ok([Poly::from_rows_unchecked(u0), Poly::from_rows_unchecked(u1)])
 }
 
 /// `applyGalois`: `[σ_g(c0) + u0, u1]` with `(u0, u1) = KS(σ_g(c1))`.

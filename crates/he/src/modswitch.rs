@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::Error;
+use crate::modulus::Modulus;
 use crate::poly::{Coeff, Poly, PolyContext};
 
 /// Divides and rounds by the last modulus of `ctx`; returns the polynomial over the other moduli.
@@ -12,7 +13,7 @@ pub fn divide_and_round_q_last(
     poly: &Poly<Coeff>,
 ) -> Result<(Arc<PolyContext>, Poly<Coeff>), Error> {
     let moduli: Vec<_> = ctx.moduli().collect();
-    let (Some(&ql), Some((last, rest))) = (moduli.last(), poly.rows().split_last()) else {
+    let Some((last, rest)) = poly.rows().split_last() else {
         return Err(Error::CountMismatch {
             what: "moduli",
             expected: 2,
@@ -26,23 +27,35 @@ pub fn divide_and_round_q_last(
             got: moduli.len(),
         });
     }
-    let h = ql.value() / 2;
-    let r: Vec<u64> = last.iter().map(|&c| ql.add(c, h)).collect();
-    let rows = rest
-        .iter()
-        .zip(&moduli)
-        .map(|(row, &q)| {
-            let hq = q.reduce(h);
-            let ql_inv = q.inv(q.reduce(ql.value()));
-            row.iter()
-                .zip(&r)
-                .map(|(&c, &ri)| q.mul(q.sub(q.add(c, hq), q.reduce(ri)), ql_inv))
-                .collect()
-        })
-        .collect();
+    let rows = divide_and_round_rows(&moduli, rest.to_vec(), last);
     let next = ctx.prefix(moduli.len() - 1)?;
     let p = Poly::from_rows(&next, rows)?;
     Ok((next, p))
+}
+
+/// Divides `rest` (residues mod `moduli[..rest.len()]`) by the last modulus `ql` of `moduli`,
+/// rounding half up, given the residues `last` mod `ql`: `(c + h − ((l + h) mod ql)) / ql` with
+/// h = floor(ql/2), per row in place. Canonical in, canonical out.
+pub(crate) fn divide_and_round_rows(
+    moduli: &[Modulus],
+    mut rest: Vec<Vec<u64>>,
+    last: &[u64],
+) -> Vec<Vec<u64>> {
+    let Some(&ql) = moduli.last() else {
+        return rest;
+    };
+    let h = ql.value() / 2;
+    let r: Vec<u64> = last.iter().map(|&c| ql.add(c, h)).collect();
+    for (row, &q) in rest.iter_mut().zip(moduli) {
+        let hq = q.reduce(h);
+        let ql_inv = q.inv(q.reduce(ql.value()));
+        let ql_inv_shoup = q.shoup(ql_inv);
+        // r < ql may exceed q (ql is the larger modulus), hence the reduction.
+        for (c, &ri) in row.iter_mut().zip(&r) {
+            *c = q.mul_shoup(q.sub(q.add(*c, hq), q.reduce(ri)), ql_inv, ql_inv_shoup);
+        }
+    }
+    rest
 }
 
 /// Switches every polynomial down until one modulus remains.

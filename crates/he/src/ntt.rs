@@ -1,6 +1,8 @@
 //! Negacyclic NTT with the smallest primitive 2N-th root and bit-reversed output (spec bfv.md §3.2):
 //! `Eval[i] = Σ_j a_j ψ^{(2·brv(i)+1)·j}`. The butterflies run in [`crate::kernel`].
 
+use std::sync::Arc;
+
 use crate::Error;
 use crate::kernel::{self, Backend, NttTables};
 use crate::modulus::Modulus;
@@ -9,8 +11,9 @@ use crate::modulus::Modulus;
 #[derive(Debug, Clone)]
 pub struct Ntt {
     modulus: Modulus,
-    /// `fwd[brv(k)] = ψ^k` and `inv[brv(k)] = ψ^{-k}`, with Shoup companions.
-    tables: NttTables,
+    /// `fwd[brv(k)] = ψ^k` and `inv[brv(k)] = ψ^{-k}`, with Shoup companions; shared, so the
+    /// contexts made per operation (prefixes, key-switching bases) do not copy them.
+    tables: Arc<NttTables>,
 }
 
 fn bit_reverse(x: usize, log_n: u32) -> usize {
@@ -42,7 +45,7 @@ impl Ntt {
         }
         Ok(Self {
             modulus,
-            tables: NttTables::new(modulus, fwd, inv)?,
+            tables: Arc::new(NttTables::new(modulus, fwd, inv)?),
         })
     }
 

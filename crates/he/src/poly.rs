@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::Error;
+use crate::kernel::{self, Backend};
 use crate::modulus::Modulus;
 use crate::ntt::Ntt;
 use crate::packing;
@@ -214,7 +215,11 @@ impl Poly<Eval> {
             .iter()
             .zip(&other.rows)
             .zip(ctx.moduli())
-            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.mul(x, y)).collect())
+            .map(|((a, b), q)| {
+                let mut out = vec![0; a.len().min(b.len())];
+                kernel::mul_mod(Backend::best(), q, &mut out, a, b);
+                out
+            })
             .collect();
         Self {
             rows,
