@@ -165,6 +165,32 @@ pub enum Error {
         /// The value read.
         value: i32,
     },
+    /// More values than plaintext slots.
+    #[error("{count} values to encode; at most {max} (the degree) fit")]
+    TooManyValues {
+        /// Values given.
+        count: usize,
+        /// The polynomial degree.
+        max: usize,
+    },
+    /// SIMD encoding needs t ≡ 1 mod 2N.
+    #[error("SIMD encoding needs t = 1 mod 2N; t = {t}, N = {degree}")]
+    SimdUnsupported {
+        /// The plaintext modulus.
+        t: u64,
+        /// The polynomial degree.
+        degree: usize,
+    },
+    /// A signed value outside the centered range of t.
+    #[error("signed value {value} is out of range: must be in [{low}, {high}]")]
+    SignedValueOutOfRange {
+        /// The value.
+        value: i64,
+        /// Smallest allowed.
+        low: i64,
+        /// Largest allowed.
+        high: i64,
+    },
     /// The operation is not supported for these parameters yet.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
