@@ -33,6 +33,7 @@ pub mod token_auth;
 pub mod usecase;
 pub mod usecase_loader;
 pub mod usecase_store;
+pub mod wire_sizes;
 
 pub use router::{Role, admin_router, router};
 pub use state::{AppState, Limits};

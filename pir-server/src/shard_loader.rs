@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
+use pir::database::ProcessedShard;
 use pir::proto::{he, pir as pir_proto};
 
 use crate::shard::{RespondError, ShardResponder};
@@ -41,21 +42,23 @@ pub fn load(
     params: &pir_proto::PirParameters,
 ) -> Result<Arc<dyn ShardResponder>, LoadError> {
     let data = map(path)?;
-    if data.is_empty() {
-        return Err(LoadError::invalid(path, "empty database file"));
-    }
-    Ok(Arc::new(AwaitingServer {
-        _data: data,
-        _format: format,
-        _entries: params.num_entries,
-    }))
+    let shard = match format {
+        DataFormat::AppleBin => ProcessedShard::from_apple_bin(params.clone(), &data)
+            .map_err(|e| LoadError::invalid(path, e))?,
+        DataFormat::Native => {
+            return Err(LoadError::invalid(
+                path,
+                "the native shard format (pir::processed_file) is not in this build; \
+                 use layout = \"apple\"",
+            ));
+        }
+    };
+    Ok(Arc::new(AwaitingServer { _shard: shard }))
 }
 
-/// The mapped database, held until `pir::server::ShardServer` is wired in.
+/// The checked database, held until `pir::server::ShardServer` is wired in.
 struct AwaitingServer {
-    _data: Mmap,
-    _format: DataFormat,
-    _entries: u64,
+    _shard: ProcessedShard,
 }
 
 impl ShardResponder for AwaitingServer {

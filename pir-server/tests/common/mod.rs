@@ -1,6 +1,12 @@
 //! Shared set-up for the HTTP tests: Apple's one-shard transcript served from the repo's vectors,
 //! an embedded key store in a temporary directory, and request helpers.
-#![allow(dead_code, reason = "each test file uses part of the helpers")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers; each test file uses part of them"
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

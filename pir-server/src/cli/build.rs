@@ -1,0 +1,295 @@
+//! `pir-server build`: a blocklist (or an Apple `KeywordDatabase`) becomes a new version directory
+//! of a use case: every shard's processed database and params (through `pir::process`), and the
+//! Bloom prefilter from the same canonical entries. Written to a hidden directory and renamed when
+//! complete, so a server reloading meanwhile never sees half a version.
+//!
+//! The shards are written in Apple's `.bin` + `.params.txtpb` format (serve them with
+//! `layout = "apple"`, `file_stem = "url"`) until our memory-mappable format lands in
+//! `pir::processed_file`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, bail};
+use bloom_gen::{BloomBuilder, BloomParams, Seed, sizing_for};
+use indicatif::{ProgressBar, ProgressStyle};
+use pir::keyword_database::{KeywordValuePair, rows_from_proto};
+use pir::process::{NEURLFILTER_VALUE, Progress, process, rows_from_blocklist};
+use pir::process_config::ProcessConfig;
+use pir::proto::pir as pir_proto;
+use pir_server::wire_sizes::WireSizes;
+use prost::Message as _;
+
+use super::{Exit, ExitContext as _, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Blocklist, one URL or host per line (bloom-gen's canonical forms are the keywords).
+    #[arg(
+        long,
+        conflicts_with = "keyword_database",
+        required_unless_present = "keyword_database"
+    )]
+    pub urls: Option<PathBuf>,
+    /// Apple `KeywordDatabase` instead of a blocklist (`.txtpb` text, otherwise binary).
+    #[arg(long)]
+    pub keyword_database: Option<PathBuf>,
+    /// The use-case name devices send, e.g. `<app bundle id>.url.filtering`.
+    #[arg(long)]
+    pub usecase: String,
+    /// Data directory: the version is written to `<out>/<usecase>/<version>/`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Version directory name (default: the UTC time, `YYYYMMDDTHHMMSSZ`, which sorts by age).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Apple `PIRProcessDatabase` JSON config; its input and output paths are ignored.
+    #[arg(long)]
+    pub process_config: Option<PathBuf>,
+    /// Predefined RLWE parameter set (without --process-config).
+    #[arg(long, default_value = "n_4096_logq_27_28_28_logt_5")]
+    pub rlwe_parameters: String,
+    /// Rows per shard (without --process-config); default: one shard.
+    #[arg(long)]
+    pub entries_per_shard: Option<usize>,
+    /// Prefilter false-positive rate per lookup.
+    #[arg(long, default_value_t = 0.001)]
+    pub fpr: f64,
+    /// Hide progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn build(args: &BuildArgs) -> Result<(), Failure> {
+    run(args).exit(Exit::Build)
+}
+
+fn run(args: &BuildArgs) -> anyhow::Result<()> {
+    let spinner = progress_spinner(args.quiet, "reading and canonicalizing");
+    let (rows, rejected, duplicates) = read_rows(args)?;
+    spinner.finish_and_clear();
+    if rows.is_empty() {
+        bail!("no usable entries in the input");
+    }
+    let config = process_config(args)?;
+
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} shards, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("processing");
+    let report = |p: Progress| match p {
+        Progress::Sharded { shards, .. } => bar.set_length(shards as u64),
+        Progress::ShardDone { done, .. } => bar.set_position(done as u64),
+    };
+    let prefilter = prefilter_json(&rows, args.fpr)?;
+    let entries = rows.len();
+    let database = process(rows, &config, &mut rand::rngs::OsRng, &report)
+        .context("processing the database")?;
+    bar.finish_and_clear();
+
+    let version = args.version.clone().unwrap_or_else(utc_version);
+    let usecase_dir = args.out.join(&args.usecase);
+    let final_dir = usecase_dir.join(&version);
+    if final_dir.exists() {
+        bail!("{} already exists", final_dir.display());
+    }
+    let work_dir = usecase_dir.join(format!(".{version}.partial"));
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("creating {}", work_dir.display()))?;
+    let write_bar = progress_spinner(args.quiet, "writing");
+    let mut params = Vec::with_capacity(database.shards.len());
+    for (i, shard) in database.shards.iter().enumerate() {
+        let bin = shard.to_apple_bin().context("encoding a shard")?;
+        write(&work_dir.join(format!("url-{i}.bin")), &bin)?;
+        let text = pir::text_format::print(shard.parameters()).context("printing params")?;
+        write(
+            &work_dir.join(format!("url-{i}.params.txtpb")),
+            text.as_bytes(),
+        )?;
+        params.push(shard.parameters().clone());
+    }
+    write(
+        &work_dir.join("pir-config.binpb"),
+        &database.usecase.pir_config.encode_to_vec(),
+    )?;
+    write(&work_dir.join("prefilter.json"), &prefilter.json)?;
+    std::fs::rename(&work_dir, &final_dir)
+        .with_context(|| format!("renaming into {}", final_dir.display()))?;
+    write_bar.finish_and_clear();
+
+    let sizes = WireSizes::of(&params).context("computing wire sizes")?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "use case      {}", args.usecase);
+    let _ = writeln!(out, "version       {}", final_dir.display());
+    let _ = writeln!(
+        out,
+        "entries       {entries} ({} input lines rejected, {duplicates} duplicates)",
+        rejected
+    );
+    let _ = writeln!(out, "shards        {}", database.shards.len());
+    let _ = writeln!(
+        out,
+        "config id     {}",
+        hex::encode(database.usecase.config_id)
+    );
+    let _ = writeln!(
+        out,
+        "device sends  evaluation key {} bytes (once per key rotation), query {} bytes per keyword",
+        sizes.evaluation_key, sizes.query
+    );
+    let _ = writeln!(
+        out,
+        "device gets   response ≤ {} bytes per keyword",
+        sizes.response_max
+    );
+    let _ = writeln!(
+        out,
+        "prefilter     {} bytes bitmap, {} hashes, expected false-positive rate {:.2e}, tag {}",
+        prefilter.bitmap_bytes, prefilter.hashes, prefilter.expected_fpr, prefilter.tag
+    );
+    Ok(())
+}
+
+fn progress_spinner(quiet: bool, message: &'static str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let spinner = ProgressBar::new_spinner().with_message(message);
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    spinner
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Rows, rejected line count, duplicate count.
+fn read_rows(args: &BuildArgs) -> anyhow::Result<(Vec<KeywordValuePair>, usize, usize)> {
+    if let Some(path) = &args.urls {
+        let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let rows = rows_from_blocklist(&text, NEURLFILTER_VALUE);
+        return Ok((rows.rows, rows.rejected.len(), rows.duplicates));
+    }
+    let Some(path) = &args.keyword_database else {
+        bail!("give --urls or --keyword-database");
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let database: pir_proto::KeywordDatabase = if path.extension().is_some_and(|e| e == "txtpb") {
+        let text = std::str::from_utf8(&bytes).context("the text database is not UTF-8")?;
+        pir::text_format::parse(text).context("parsing the keyword database")?
+    } else {
+        pir_proto::KeywordDatabase::decode(bytes.as_slice())
+            .context("decoding the keyword database")?
+    };
+    Ok((rows_from_proto(database), 0, 0))
+}
+
+fn process_config(args: &BuildArgs) -> anyhow::Result<ProcessConfig> {
+    if let Some(path) = &args.process_config {
+        let json =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return ProcessConfig::from_json(&json).context("parsing the process config");
+    }
+    let mut json = serde_json::json!({
+        "inputDatabase": "",
+        "outputDatabase": "url-SHARD_ID.bin",
+        "outputPirParameters": "url-SHARD_ID.params.txtpb",
+        "rlweParameters": args.rlwe_parameters,
+        "databaseType": "keyword",
+    });
+    if let (Some(n), Some(object)) = (args.entries_per_shard, json.as_object_mut()) {
+        object.insert(
+            "sharding".into(),
+            serde_json::json!({ "entryCountPerShard": n }),
+        );
+    }
+    ProcessConfig::from_json(&json.to_string()).context("building the process config")
+}
+
+struct BuiltPrefilter {
+    json: Vec<u8>,
+    tag: String,
+    bitmap_bytes: usize,
+    hashes: u32,
+    expected_fpr: f64,
+}
+
+/// The Bloom filter over exactly the PIR keywords.
+fn prefilter_json(rows: &[KeywordValuePair], fpr: f64) -> anyhow::Result<BuiltPrefilter> {
+    let n = rows.len() as u64;
+    let (bits, hashes) = sizing_for(n, fpr).context("sizing the prefilter")?;
+    // Any non-zero seed works; a fresh one per build keeps filters of different builds unrelated.
+    let seed = loop {
+        if let Ok(seed) = Seed::new(rand::random::<u32>()) {
+            break seed;
+        }
+    };
+    let params = BloomParams::new(bits.into(), hashes.into(), seed).context("prefilter params")?;
+    let mut builder = BloomBuilder::new(params);
+    for row in rows {
+        builder.insert_bytes(&row.keyword);
+    }
+    let filter = builder.finish();
+    let mut json = Vec::new();
+    bloom_gen::format::write_json(
+        &filter,
+        bloom_gen::format::Meta { count: n, fpr },
+        &mut json,
+    )
+    .context("encoding the prefilter")?;
+    Ok(BuiltPrefilter {
+        tag: filter.tag_hex(),
+        bitmap_bytes: filter.bitmap().len(),
+        hashes,
+        expected_fpr: params.expected_fpr(n),
+        json,
+    })
+}
+
+/// `YYYYMMDDTHHMMSSZ` for now.
+fn utc_version() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

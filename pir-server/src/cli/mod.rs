@@ -1,0 +1,81 @@
+//! The command line (DESIGN.md practice 12): one declaration per flag drives `--help`; parsing is
+//! separate from running; failures map to the documented exit codes in [`Exit`].
+
+mod build;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use pir_server::Role;
+
+/// Exit codes (also in README.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Anything not listed below, e.g. a listener failing while serving.
+    Runtime = 1,
+    // 2 is clap's for bad command lines.
+    /// The config file is unreadable or invalid.
+    Config = 3,
+    /// A use case, key store or issuer key could not be loaded.
+    Load = 4,
+    /// A listener could not bind.
+    Bind = 5,
+    /// `build`: the input could not be read or processed.
+    Build = 6,
+}
+
+/// An error with the exit code it ends the process with.
+pub struct Failure {
+    pub code: Exit,
+    pub error: anyhow::Error,
+}
+
+/// Tags a result's error with an exit code.
+pub trait ExitContext<T> {
+    fn exit(self, code: Exit) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> ExitContext<T> for Result<T, E> {
+    fn exit(self, code: Exit) -> Result<T, Failure> {
+        self.map_err(|e| Failure {
+            code,
+            error: e.into(),
+        })
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pir-server",
+    version,
+    about = "Apple-compatible PIR service for NEURLFilter"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the PIR service (and/or the Privacy Pass issuer) described by a config file.
+    Serve {
+        /// The TOML config file (see README.md).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Which endpoints to serve: the PIR service, the issuer, or both on one listener.
+        #[arg(long, value_enum, default_value = "service")]
+        role: Role,
+    },
+    /// Process a blocklist into a new version directory of a use case.
+    Build(build::BuildArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(args: Args) -> Result<(), Failure> {
+    match args.command {
+        Command::Serve { config, role } => serve::serve(&config, role),
+        Command::Build(build) => build::build(&build),
+    }
+}

@@ -1,0 +1,240 @@
+//! `pir-server serve`: validate the whole config, load everything, then bind (DESIGN.md
+//! practice 11). SIGHUP reloads use cases; SIGTERM/ctrl-c drains and stops.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use pir_server::compute_pool::ComputePool;
+use pir_server::issuer_state::{IssuerState, load_or_create_keys, load_public_keys};
+use pir_server::key_store::{EmbeddedKeyStore, KeyStore, RedisKeyStore, system_clock};
+use pir_server::server_config::ServerConfig;
+use pir_server::token_auth::{NonceBackend, TokenAuth};
+use pir_server::{AppState, Limits, Role};
+use privacy_pass::{HashedUserTokens, MemoryNonceStore, RedisNonceStore, Tier};
+use tokio::net::TcpListener;
+
+use super::{Exit, ExitContext as _, Failure};
+
+pub fn serve(config_path: &Path, role: Role) -> Result<(), Failure> {
+    let config = ServerConfig::from_file(config_path).exit(Exit::Config)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .exit(Exit::Runtime)?;
+    runtime.block_on(run(config, role))
+}
+
+async fn run(config: ServerConfig, role: Role) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let state = build_state(&config, role).await?;
+    tracing::info!(
+        usecases = state.sources.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "loaded"
+    );
+
+    let device_addr = match role {
+        Role::Issuer => config.listen.issuer,
+        Role::Service | Role::All => config.listen.service,
+    };
+    let device = TcpListener::bind(device_addr)
+        .await
+        .with_context(|| format!("binding {device_addr}"))
+        .exit(Exit::Bind)?;
+    let admin = TcpListener::bind(config.listen.admin)
+        .await
+        .with_context(|| format!("binding admin {}", config.listen.admin))
+        .exit(Exit::Bind)?;
+    tracing::info!(%device_addr, admin = %config.listen.admin, ?role, "listening");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(reload_on_sighup(state.clone()));
+    let device_task = tokio::spawn(serve_until(
+        device,
+        pir_server::router(state.clone(), role),
+        stop_rx.clone(),
+    ));
+    let admin_task = tokio::spawn(serve_until(admin, pir_server::admin_router(state), stop_rx));
+
+    shutdown_signal().await;
+    tracing::info!(drain_secs = config.listen.drain_secs, "draining");
+    let _ = stop_tx.send(true);
+    let drain = Duration::from_secs(config.listen.drain_secs);
+    let both = async {
+        let (a, b) = tokio::join!(device_task, admin_task);
+        a.context("service listener")?.context("service listener")?;
+        b.context("admin listener")?.context("admin listener")
+    };
+    match tokio::time::timeout(drain, both).await {
+        Ok(result) => result.exit(Exit::Runtime),
+        Err(_) => {
+            tracing::warn!("drain timeout; stopping with requests in flight");
+            Ok(())
+        }
+    }
+}
+
+async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Failure> {
+    let keys = match &config.key_store.redis_url {
+        Some(url) => KeyStore::Redis(
+            RedisKeyStore::connect(
+                url,
+                &config.key_store.redis_prefix,
+                Duration::from_secs(config.key_store.ttl_secs),
+            )
+            .await
+            .context("connecting to the Redis key store")
+            .exit(Exit::Load)?,
+        ),
+        None => {
+            if let Some(parent) = config.key_store.path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))
+                    .exit(Exit::Load)?;
+            }
+            KeyStore::Embedded(
+                EmbeddedKeyStore::open(
+                    &config.key_store.path,
+                    Duration::from_secs(config.key_store.ttl_secs),
+                )
+                .with_context(|| format!("opening {}", config.key_store.path.display()))
+                .exit(Exit::Load)?,
+            )
+        }
+    };
+    let workers = match config.compute.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let pool = ComputePool::new(
+        workers,
+        config.compute.queue,
+        config.compute.retry_after_secs,
+    );
+    let sources = config.sources();
+    let mut state = tokio::task::spawn_blocking(move || AppState::new(sources, keys, pool))
+        .await
+        .exit(Exit::Runtime)?
+        .exit(Exit::Load)?;
+    state.limits = Limits {
+        max_body_bytes: config.limits.max_body_bytes,
+        max_requests_per_body: config.limits.max_requests_per_body,
+    };
+    state.report_dir = config.reports.directory.clone();
+
+    // The issuer first: it creates the keys the service's verifier reads.
+    if matches!(role, Role::Issuer | Role::All) {
+        let issuer = config
+            .issuer
+            .as_ref()
+            .context("--role issuer/all needs an [issuer] section")
+            .exit(Exit::Config)?;
+        let tiers: Vec<Tier> = issuer
+            .tiers
+            .iter()
+            .map(|t| Tier::from(t.as_str()))
+            .collect();
+        let keys = load_or_create_keys(&issuer.key_dir, &tiers).exit(Exit::Load)?;
+        let users_json = std::fs::read_to_string(&issuer.user_tokens)
+            .with_context(|| format!("reading {}", issuer.user_tokens.display()))
+            .exit(Exit::Load)?;
+        let users = HashedUserTokens::from_json(&users_json)
+            .with_context(|| format!("parsing {}", issuer.user_tokens.display()))
+            .exit(Exit::Load)?;
+        state.issuer = Some(Arc::new(IssuerState {
+            issuer: keys,
+            users,
+            request_uri: issuer.request_uri.clone(),
+            tiers,
+        }));
+    }
+    if matches!(role, Role::Service | Role::All) && config.auth.enabled {
+        let tiers: Vec<Tier> = config
+            .auth
+            .tiers
+            .iter()
+            .map(|t| Tier::from(t.as_str()))
+            .collect();
+        let keys = load_public_keys(&config.auth.key_dir, &tiers).exit(Exit::Load)?;
+        let nonces = match &config.auth.nonce_redis_url {
+            Some(url) => NonceBackend::Redis(
+                RedisNonceStore::connect(url, "pir:nonce:")
+                    .await
+                    .context("connecting to the Redis nonce store")
+                    .exit(Exit::Load)?,
+            ),
+            None => NonceBackend::Memory(MemoryNonceStore::new()),
+        };
+        state.auth = Some(Arc::new(TokenAuth::new(
+            keys,
+            nonces,
+            config.auth.nonce_ttl_secs,
+            system_clock(),
+        )));
+    } else if !config.auth.enabled {
+        tracing::warn!("Privacy Pass checks are DISABLED: for local testing only");
+    }
+    Ok(state)
+}
+
+async fn serve_until(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("SIGHUP handler unavailable; reload through the admin endpoint");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match state.reload().await {
+                Ok(()) => tracing::info!("reloaded use cases"),
+                Err(e) => tracing::error!(error = %e, "reload failed; previous versions kept"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(state);
+}
