@@ -228,6 +228,9 @@ pub struct KeywordQuery {
 impl KeywordQuery {
     /// The `PIRRequest` the reference client sends (§7): shard index, query, the key's
     /// metadata (upload timestamp, `evaluation_key_config_hash`) and the cached `config_id`.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidConfig`] for a shard index beyond u32.
     pub fn to_pir_request(
         &self,
         evaluation_key_metadata: api_shared::EvaluationKeyMetadata,
