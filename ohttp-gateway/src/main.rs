@@ -1,6 +1,7 @@
 //! `ohttp-gateway`: the binary. Parses flags, resolves and validates the whole configuration,
-//! then binds the public and admin listeners and serves until Ctrl-C or SIGTERM; SIGHUP reloads
-//! the key file (rotation). Also manages the key file (`keys init|rotate|retire|show`).
+//! then binds the public and admin listeners and serves until Ctrl-C or SIGTERM; the keys are
+//! re-read from their store on SIGHUP and every `--key-reload-secs` (rotation). Also manages the
+//! keys (`keys init|rotate|retire|show`) in the key file or the shared Redis key store.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,6 +15,8 @@ use clap::{Args, Parser, Subcommand};
 use ohttp_gateway::allow_list::AllowList;
 use ohttp_gateway::keys::{KeyRing, KeySeed};
 use ohttp_gateway::server::forward::ForwardLimits;
+use ohttp_gateway::server::key_store::{self, AnyKeyStore, Revision};
+use ohttp_gateway::server::key_store_file::FileKeyStore;
 use ohttp_gateway::server::keyfile::KeyFile;
 use ohttp_gateway::server::{GatewayState, Limits, admin, listen, router};
 use rand::RngCore as _;
@@ -51,31 +54,67 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeysAction {
-    /// Create a key file with one fresh current key (id 1). Refuses to overwrite.
-    Init {
-        /// Key file to create.
-        #[arg(long, value_name = "PATH")]
-        keys_file: PathBuf,
-    },
+    /// Create the keys with one fresh current key (id 1). Refuses to overwrite: of several
+    /// replicas initialising one shared store at once, exactly one writes.
+    Init(StoreArgs),
     /// Start a rotation: add a fresh key as the preferred current key; current keys become
-    /// retiring (accepted, no longer published). Send SIGHUP to running gateways afterwards.
-    Rotate {
-        /// Key file to update.
-        #[arg(long, value_name = "PATH")]
-        keys_file: PathBuf,
-    },
+    /// retiring (accepted, no longer published). Running gateways pick it up on their next
+    /// reload (SIGHUP or --key-reload-secs).
+    Rotate(StoreArgs),
     /// End a rotation: drop retiring keys (once their request counters are near zero).
-    Retire {
-        /// Key file to update.
-        #[arg(long, value_name = "PATH")]
-        keys_file: PathBuf,
-    },
+    Retire(StoreArgs),
     /// Print the published `application/ohttp-keys` body as hex (public keys only).
-    Show {
-        /// Key file to read.
-        #[arg(long, value_name = "PATH")]
-        keys_file: PathBuf,
-    },
+    Show(StoreArgs),
+}
+
+/// Where the `keys` commands find the keys: --keys-file or --key-store.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Key file (JSON seeds, mode 0600).
+    #[arg(long, value_name = "PATH")]
+    keys_file: Option<PathBuf>,
+    /// Key store shared by replicas: redis://HOST[:PORT][/DB] (or file:PATH).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OHTTP_GATEWAY_KEY_STORE",
+        conflicts_with = "keys_file"
+    )]
+    key_store: Option<String>,
+    /// Redis key of the hash that holds the keys.
+    #[arg(long, value_name = "KEY", default_value = DEFAULT_REDIS_KEY)]
+    key_store_redis_key: String,
+}
+
+/// The Redis hash the keys live in unless --key-store-redis-key says otherwise.
+const DEFAULT_REDIS_KEY: &str = "ohttp-gateway:keys";
+
+/// Opens the store named by `--keys-file` or `--key-store`.
+async fn open_store(
+    keys_file: Option<&Path>,
+    key_store: Option<&str>,
+    redis_key: &str,
+) -> anyhow::Result<Option<AnyKeyStore>> {
+    Ok(match (keys_file, key_store) {
+        (Some(path), None) => Some(AnyKeyStore::File(FileKeyStore::new(path))),
+        (None, Some(url)) => Some(
+            AnyKeyStore::open(url, redis_key)
+                .await
+                .with_context(|| format!("opening key store {}", redact(url)))?,
+        ),
+        (None, None) => None,
+        (Some(_), Some(_)) => bail!("give --keys-file or --key-store, not both"),
+    })
+}
+
+/// A store URL for messages: any password in it is replaced.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -103,16 +142,35 @@ struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, value_name = "PATH", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Key file (JSON seeds; see `keys init`). Reloaded on SIGHUP.
+    /// Key file (JSON seeds; see `keys init`). Reloaded on SIGHUP and every --key-reload-secs.
     #[arg(long, value_name = "PATH", env = "OHTTP_GATEWAY_KEYS_FILE")]
     keys_file: Option<PathBuf>,
-    /// The key file's JSON given directly (from a secret store), instead of --keys-file.
+    /// Key store shared by every replica, so all serve byte-identical key configurations:
+    /// redis://HOST[:PORT][/DB] (or file:PATH). Create the keys once with
+    /// `keys init --key-store URL`; rotate with `keys rotate|retire --key-store URL`. The seeds
+    /// are secrets: use a private, authenticated Redis.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "OHTTP_GATEWAY_KEY_STORE",
+        conflicts_with = "keys_file"
+    )]
+    key_store: Option<String>,
+    /// Redis key of the hash that holds the keys (with --key-store redis://...).
+    #[arg(long, value_name = "KEY", default_value = DEFAULT_REDIS_KEY)]
+    key_store_redis_key: String,
+    /// Seconds between re-reads of the key store, so replicas follow a rotation; 0: only on
+    /// SIGHUP.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    key_reload_secs: u64,
+    /// The key file's JSON given directly (from a secret store), instead of --keys-file or
+    /// --key-store; never reloaded.
     #[arg(
         long,
         value_name = "JSON",
         env = "OHTTP_GATEWAY_KEYS",
         hide_env_values = true,
-        conflicts_with = "keys_file"
+        conflicts_with_all = ["keys_file", "key_store"]
     )]
     keys_json: Option<String>,
     /// TOML file with `gateway_path` and a `[targets]` table of host = "http://upstream".
@@ -166,7 +224,9 @@ struct Resolved {
     tls: Option<Arc<rustls::ServerConfig>>,
     listen: SocketAddr,
     admin_listen: SocketAddr,
-    keys_file: Option<PathBuf>,
+    /// Where reloads read the keys from, and the revision now in force.
+    store: Option<(AnyKeyStore, Revision)>,
+    key_reload: Option<Duration>,
     drain: Duration,
 }
 
@@ -174,7 +234,7 @@ fn load_ring(file: &KeyFile) -> anyhow::Result<KeyRing> {
     Ok(KeyRing::new(file.specs()?)?)
 }
 
-fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
+async fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
     let config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -198,12 +258,23 @@ fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
     }
     let allow = AllowList::new(targets.iter().map(|(h, u)| (h.as_str(), u.as_str())))?;
 
-    let key_file = match (&args.keys_file, &args.keys_json) {
-        (Some(path), None) => KeyFile::load(path)?,
-        (None, Some(json)) => KeyFile::from_json(json)?,
-        _ => bail!("no keys: give --keys-file or OHTTP_GATEWAY_KEYS (never generated at start-up)"),
+    let store = open_store(
+        args.keys_file.as_deref(),
+        args.key_store.as_deref(),
+        &args.key_store_redis_key,
+    )
+    .await?;
+    let (ring, store) = match (store, &args.keys_json) {
+        (Some(store), None) => {
+            let (ring, revision) = key_store::load_ring(&store).await?;
+            (ring, Some((store, revision)))
+        }
+        (None, Some(json)) => (load_ring(&KeyFile::from_json(json)?)?, None),
+        _ => bail!(
+            "no keys: give --keys-file, --key-store or OHTTP_GATEWAY_KEYS (never generated at \
+             start-up)"
+        ),
     };
-    let ring = load_ring(&key_file)?;
 
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(listen::tls_config(cert, key)?),
@@ -233,7 +304,8 @@ fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
         tls,
         listen: args.listen,
         admin_listen: args.admin_listen,
-        keys_file: args.keys_file,
+        store,
+        key_reload: (args.key_reload_secs > 0).then(|| Duration::from_secs(args.key_reload_secs)),
         drain: Duration::from_secs(args.drain_seconds),
     })
 }
@@ -253,19 +325,45 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reloads the key file on SIGHUP; a bad file is logged and the old keys stay in force.
-async fn reload_on_hangup(state: Arc<GatewayState>, path: PathBuf) {
+/// Re-reads the key store on SIGHUP and every `every`, installing the keys when their revision
+/// changed; a bad or unreachable store is logged and the old keys stay in force.
+async fn reload_keys(
+    state: Arc<GatewayState>,
+    store: AnyKeyStore,
+    mut revision: Revision,
+    every: Option<Duration>,
+) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         return;
     };
-    while hup.recv().await.is_some() {
-        match KeyFile::load(&path)
-            .map_err(anyhow::Error::from)
-            .and_then(|f| load_ring(&f))
-        {
-            Ok(ring) => {
+    let mut ticks = every.map(|d| {
+        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    loop {
+        let forced = tokio::select! {
+            got = hup.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                true
+            }
+            () = async {
+                match ticks.as_mut() {
+                    Some(t) => {
+                        t.tick().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            } => false,
+        };
+        match key_store::load_ring(&store).await {
+            Ok((_, same)) if same == revision && !forced => {}
+            Ok((ring, new)) => {
                 let ids: Vec<u8> = ring.current_ids().iter().map(|k| k.0).collect();
                 state.set_keys(ring);
+                revision = new;
                 tracing::info!(?ids, "keys reloaded");
             }
             Err(e) => tracing::error!(error = %e, "key reload failed; keeping the old keys"),
@@ -288,8 +386,13 @@ async fn serve(resolved: Resolved) -> anyhow::Result<()> {
         admin_listener.local_addr()?
     );
     tracing::info!(tls = resolved.tls.is_some(), "gateway serving");
-    if let Some(path) = resolved.keys_file {
-        tokio::spawn(reload_on_hangup(Arc::clone(&state), path));
+    if let Some((store, revision)) = resolved.store {
+        tokio::spawn(reload_keys(
+            Arc::clone(&state),
+            store,
+            revision,
+            resolved.key_reload,
+        ));
     }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -328,40 +431,42 @@ fn fresh_seed() -> anyhow::Result<KeySeed> {
     Ok(KeySeed::new(bytes)?)
 }
 
-fn keys(action: KeysAction) -> anyhow::Result<()> {
-    let update =
-        |path: &Path, f: &dyn Fn(&mut KeyFile) -> anyhow::Result<()>| -> anyhow::Result<()> {
-            let mut file = KeyFile::load(path)?;
-            f(&mut file)?;
-            load_ring(&file)?;
-            file.save(path)?;
-            Ok(())
-        };
+async fn keys(action: KeysAction) -> anyhow::Result<()> {
+    let args = match &action {
+        KeysAction::Init(a)
+        | KeysAction::Rotate(a)
+        | KeysAction::Retire(a)
+        | KeysAction::Show(a) => a,
+    };
+    let store = open_store(
+        args.keys_file.as_deref(),
+        args.key_store.as_deref(),
+        &args.key_store_redis_key,
+    )
+    .await?
+    .context("give --keys-file or --key-store")?;
     match action {
-        KeysAction::Init { keys_file } => {
-            if keys_file.exists() {
-                bail!("{} exists; not overwriting keys", keys_file.display());
-            }
+        KeysAction::Init(_) => {
             let mut file = KeyFile::default();
             let id = file.rotate(&fresh_seed()?)?;
-            load_ring(&file)?;
-            file.save(&keys_file)?;
-            println!("created {} with key id {id}", keys_file.display());
+            let (created, _) = key_store::create(&store, &file).await?;
+            if !created {
+                bail!("the key store already holds keys; not overwriting them");
+            }
+            println!("created keys with key id {id}");
         }
-        KeysAction::Rotate { keys_file } => update(&keys_file, &|f| {
-            let id = f.rotate(&fresh_seed()?)?;
+        KeysAction::Rotate(_) => {
+            let seed = fresh_seed()?;
+            let (_, id) = key_store::update(&store, |f| f.rotate(&seed)).await?;
             println!("key id {id} is now current; previous keys are retiring");
-            Ok(())
-        })?,
-        KeysAction::Retire { keys_file } => update(&keys_file, &|f| {
-            println!("dropped {} retiring key(s)", f.retire());
-            Ok(())
-        })?,
-        KeysAction::Show { keys_file } => {
-            println!(
-                "{}",
-                hex::encode(load_ring(&KeyFile::load(&keys_file)?)?.encoded_configs())
-            );
+        }
+        KeysAction::Retire(_) => {
+            let (_, n) = key_store::update(&store, |f| Ok(f.retire())).await?;
+            println!("dropped {n} retiring key(s)");
+        }
+        KeysAction::Show(_) => {
+            let (ring, _) = key_store::load_ring(&store).await?;
+            println!("{}", hex::encode(ring.encoded_configs()));
         }
     }
     Ok(())
@@ -375,8 +480,15 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
     match cli.command {
-        Command::Keys { action } => match keys(action) {
+        Command::Keys { action } => match runtime.block_on(keys(action)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -384,18 +496,11 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve(args) => {
-            let resolved = match resolve(*args) {
+            let resolved = match runtime.block_on(resolve(*args)) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("error: invalid configuration: {e:#}");
                     return ExitCode::from(EXIT_CONFIG);
-                }
-            };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_RUNTIME);
                 }
             };
             match runtime.block_on(serve(resolved)) {

@@ -18,7 +18,7 @@ use crate::error::GatewayError;
 use crate::keys::{KeySeed, KeySpec, KeyState};
 
 /// One persisted key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyEntry {
     /// Key identifier.
     pub id: u8,
@@ -29,7 +29,7 @@ pub struct KeyEntry {
 }
 
 /// The file's contents, in published order.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyFile {
     /// Keys, preferred first.
     pub keys: Vec<KeyEntry>,
@@ -95,8 +95,8 @@ impl KeyFile {
         before - self.keys.len()
     }
 
-    /// Writes the file atomically (temporary file in the same directory, fsync, rename) with
-    /// mode 0600.
+    /// Writes the file atomically (temporary file in the same directory, fsync, rename, fsync of
+    /// the directory) with mode 0600.
     pub fn save(&self, path: &Path) -> Result<(), GatewayError> {
         let io =
             |e: std::io::Error| GatewayError::Config(format!("writing {}: {e}", path.display()));
@@ -105,15 +105,27 @@ impl KeyFile {
         let mut tmp_name = path.as_os_str().to_owned();
         tmp_name.push(".tmp");
         let tmp = Path::new(&tmp_name);
+        // A temporary left by a crash may carry other permissions: start from a fresh 0600 file.
+        match std::fs::remove_file(tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
         let mut file = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(tmp)
             .map_err(io)?;
         file.write_all(&json).map_err(io)?;
         file.sync_all().map_err(io)?;
-        std::fs::rename(tmp, path).map_err(io)
+        std::fs::rename(tmp, path).map_err(io)?;
+        // The rename itself survives a crash only once the directory is synced.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)
     }
 }

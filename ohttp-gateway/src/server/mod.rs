@@ -4,6 +4,9 @@
 
 pub mod admin;
 pub mod forward;
+pub mod key_store;
+pub mod key_store_file;
+pub mod key_store_redis;
 pub mod keyfile;
 pub mod listen;
 pub mod metrics;
