@@ -18,6 +18,7 @@ pub mod keygen;
 pub mod keyswitch;
 pub mod modswitch;
 pub mod modulus;
+pub mod noise;
 pub mod ntt;
 pub mod packing;
 pub mod params;
