@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::Error;
+use crate::kernel::{self, Backend};
 use crate::modulus::Modulus;
 use crate::poly::{Coeff, Eval, Poly, PolyContext};
 
@@ -93,28 +94,51 @@ fn prod_mod(from: &[Modulus], c: Modulus) -> u64 {
         .fold(1 % c.value(), |acc, a| c.mul(acc, c.reduce(a.value())))
 }
 
-/// `y_i = x_i · (A/a_i)^{-1} mod a_i`, per coefficient.
-fn fbc_y(rows: &[Vec<u64>], from: &[Modulus]) -> Vec<Vec<u64>> {
+/// `y_i = x_i · (A/a_i)^{-1} · k mod a_i`, per coefficient (`k = 1` for plain base conversion).
+fn fbc_y_scaled(rows: &[Vec<u64>], from: &[Modulus], k: &[u64]) -> Vec<Vec<u64>> {
     rows.iter()
         .zip(from)
         .enumerate()
         .map(|(i, (row, &a))| {
-            let inv = a.inv(hat_mod(from, i, a));
-            row.iter().map(|&x| a.mul(x, inv)).collect()
+            let c = a.mul(a.inv(hat_mod(from, i, a)), k.get(i).copied().unwrap_or(1));
+            let cs = a.shoup(c);
+            row.iter().map(|&x| a.mul_shoup(x, c, cs)).collect()
         })
         .collect()
 }
 
-/// `Σ_i y_i · ((A/a_i) mod c) mod c`.
+/// `y_i = x_i · (A/a_i)^{-1} mod a_i`, per coefficient.
+fn fbc_y(rows: &[Vec<u64>], from: &[Modulus]) -> Vec<Vec<u64>> {
+    fbc_y_scaled(rows, from, &[])
+}
+
+/// `Σ_i y_i · ((A/a_i) mod c) mod c`: summed unreduced in u64 when every product fits the
+/// accumulator, else term by term.
 fn fbc_to(y: &[Vec<u64>], from: &[Modulus], c: Modulus, n: usize) -> Vec<u64> {
     let hats: Vec<u64> = (0..from.len()).map(|i| hat_mod(from, i, c)).collect();
-    (0..n)
-        .map(|j| {
-            y.iter()
-                .zip(&hats)
-                .fold(0, |s, (row, &h)| c.add(s, c.mul(c.reduce(row[j]), h)))
-        })
-        .collect()
+    let bound = from.iter().try_fold(c.value(), |s, a| {
+        (a.value() < 1 << 32)
+            .then(|| (a.value() - 1).checked_mul(c.value() - 1))
+            .flatten()
+            .and_then(|p| s.checked_add(p))
+    });
+    if c.value() < 1 << 32 && bound.is_some() {
+        let backend = Backend::best();
+        let mut acc = vec![0u64; n];
+        for (row, &h) in y.iter().zip(&hats) {
+            kernel::mul_acc_const(backend, &mut acc, row, h);
+        }
+        kernel::reduce(c, &mut acc);
+        return acc;
+    }
+    let mut acc = vec![0u64; n];
+    for (row, &h) in y.iter().zip(&hats) {
+        let hs = c.shoup(h);
+        for (s, &x) in acc.iter_mut().zip(row) {
+            *s = c.add(*s, c.mul_shoup(x, h, hs));
+        }
+    }
+    acc
 }
 
 /// Precomputed bases of one ciphertext level.
@@ -154,16 +178,9 @@ impl Behz {
         let n = self.qbsk.degree();
         let mt = 1u64 << self.m_tilde_bits;
         let mask = mt - 1;
-        let z: Vec<Vec<u64>> = x
-            .rows()
-            .iter()
-            .zip(&self.q)
-            .map(|(row, &q)| {
-                let f = q.reduce(mt);
-                row.iter().map(|&v| q.mul(v, f)).collect()
-            })
-            .collect();
-        let y = fbc_y(&z, &self.q);
+        // z = x·m̃ folded into the base-conversion factor: y = x·m̃·(Q/q_i)^{-1} mod q_i.
+        let mt_mod: Vec<u64> = self.q.iter().map(|q| q.reduce(mt)).collect();
+        let y = fbc_y_scaled(x.rows(), &self.q, &mt_mod);
         // FBC into m̃ with wrapping arithmetic.
         let hats_mt: Vec<u64> = (0..self.q.len())
             .map(|i| {
@@ -184,34 +201,32 @@ impl Behz {
             inv = inv.wrapping_mul(2u64.wrapping_sub(q_mt.wrapping_mul(inv))) & mask;
         }
         let neg_q_inv = inv.wrapping_neg() & mask;
-        let r: Vec<u64> = (0..n)
-            .map(|j| {
-                let c = y
-                    .iter()
-                    .zip(&hats_mt)
-                    .fold(0u64, |s, (row, &h)| s.wrapping_add(row[j].wrapping_mul(h)))
-                    & mask;
-                c.wrapping_mul(neg_q_inv) & mask
-            })
-            .collect();
+        let mut r = vec![0u64; n];
+        for (row, &h) in y.iter().zip(&hats_mt) {
+            for (s, &v) in r.iter_mut().zip(row) {
+                *s = s.wrapping_add(v.wrapping_mul(h));
+            }
+        }
+        for c in &mut r {
+            *c = (*c & mask).wrapping_mul(neg_q_inv) & mask;
+        }
         let mut rows = x.rows().to_vec();
         for &b in &self.bsk {
-            let c = fbc_to(&y, &self.q, b, n);
+            let mut c = fbc_to(&y, &self.q, b, n);
             let q_b = prod_mod(&self.q, b);
+            let q_bs = b.shoup(q_b);
             let mt_inv = b.inv(b.reduce(mt));
-            rows.push(
-                c.iter()
-                    .zip(&r)
-                    .map(|(&cb, &rj)| {
-                        let rb = if rj < mt / 2 {
-                            rj
-                        } else {
-                            b.reduce(rj + b.value() - mt)
-                        };
-                        b.mul(b.add(cb, b.mul(q_b, rb)), mt_inv)
-                    })
-                    .collect(),
-            );
+            let mt_invs = b.shoup(mt_inv);
+            for (cb, &rj) in c.iter_mut().zip(&r) {
+                // r as a centered residue mod m̃, then mod b.
+                let rb = if rj < mt / 2 {
+                    rj
+                } else {
+                    b.reduce(rj + b.value() - mt)
+                };
+                *cb = b.mul_shoup(b.add(*cb, b.mul_shoup(rb, q_b, q_bs)), mt_inv, mt_invs);
+            }
+            rows.push(c);
         }
         Poly::from_rows(&self.qbsk, rows)
     }
@@ -221,6 +236,7 @@ impl Behz {
         let n = self.qbsk.degree();
         let (xq, xb) = x.rows().split_at(self.q.len());
         let y = fbc_y(xq, &self.q);
+        let backend = Backend::best();
         let f: Vec<Vec<u64>> = self
             .bsk
             .iter()
@@ -228,10 +244,17 @@ impl Behz {
             .map(|(&b, row)| {
                 let v = fbc_to(&y, &self.q, b, n);
                 let q_inv = b.inv(prod_mod(&self.q, b));
-                row.iter()
-                    .zip(&v)
-                    .map(|(&xb, &vb)| b.mul(b.sub(xb, vb), q_inv))
-                    .collect()
+                // (x_b − v_b)·Q^{-1} with v_b canonical, so adding b covers the subtraction.
+                let mut out = row.clone();
+                kernel::mul_shoup_shifted(
+                    backend,
+                    b,
+                    &mut out,
+                    &v,
+                    b.value(),
+                    (q_inv, b.shoup(q_inv)),
+                );
+                out
             })
             .collect();
         let (m_sk, base) = self
@@ -240,29 +263,28 @@ impl Behz {
             .ok_or(Error::Unsupported("empty Bsk"))?;
         let (f_sk, f_b) = f.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
         let yb = fbc_y(f_b, base);
-        let s_sk = fbc_to(&yb, base, *m_sk, n);
+        let mut alpha = fbc_to(&yb, base, *m_sk, n);
         let b_inv_sk = m_sk.inv(prod_mod(base, *m_sk));
-        let alpha: Vec<u64> = s_sk
-            .iter()
-            .zip(f_sk)
-            .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), b_inv_sk))
-            .collect();
+        let w = (b_inv_sk, m_sk.shoup(b_inv_sk));
+        kernel::mul_shoup_shifted(backend, *m_sk, &mut alpha, f_sk, m_sk.value(), w);
+        let half = m_sk.value() / 2;
         let rows = self
             .q
             .iter()
             .map(|&q| {
-                let o = fbc_to(&yb, base, q, n);
+                let mut o = fbc_to(&yb, base, q, n);
                 let b_q = prod_mod(base, q);
-                o.iter()
-                    .zip(&alpha)
-                    .map(|(&oi, &a)| {
-                        if a > m_sk.value() / 2 {
-                            q.add(oi, q.mul(b_q, q.reduce(m_sk.value() - a)))
-                        } else {
-                            q.add(oi, q.mul(q.neg(b_q), q.reduce(a)))
-                        }
-                    })
-                    .collect()
+                let (pos, neg) = ((b_q, q.shoup(b_q)), (q.neg(b_q), q.shoup(q.neg(b_q))));
+                for (oi, &a) in o.iter_mut().zip(&alpha) {
+                    // α as a centered residue mod m_sk: +B·(m_sk − α) or −B·α.
+                    let t = if a > half {
+                        q.mul_shoup(m_sk.value() - a, pos.0, pos.1)
+                    } else {
+                        q.mul_shoup(a, neg.0, neg.1)
+                    };
+                    *oi = q.add(*oi, t);
+                }
+                o
             })
             .collect();
         Poly::from_rows(ctx, rows)
@@ -296,7 +318,11 @@ impl Behz {
                     .rows()
                     .iter()
                     .zip(e.moduli())
-                    .map(|(r, m)| r.iter().map(|&x| m.mul(x, m.reduce(self.t))).collect())
+                    .map(|(r, m)| {
+                        let t = m.reduce(self.t);
+                        let ts = m.shoup(t);
+                        r.iter().map(|&x| m.mul_shoup(x, t, ts)).collect()
+                    })
                     .collect();
                 let scaled = Poly::<Eval>::from_rows(e, rows)?.intt(e);
                 self.drop_extended(&scaled, ctx)

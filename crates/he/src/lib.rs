@@ -9,6 +9,7 @@
 
 pub mod behz;
 pub mod decrypt;
+pub mod dot;
 pub mod encoding;
 pub mod encrypt;
 mod error;

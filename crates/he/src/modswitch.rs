@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::Error;
+use crate::kernel::{self, Backend};
 use crate::modulus::Modulus;
 use crate::poly::{Coeff, Poly, PolyContext};
 
@@ -47,13 +48,11 @@ pub(crate) fn divide_and_round_rows(
     let h = ql.value() / 2;
     let r: Vec<u64> = last.iter().map(|&c| ql.add(c, h)).collect();
     for (row, &q) in rest.iter_mut().zip(moduli) {
-        let hq = q.reduce(h);
+        // r < ql may exceed q: add a multiple of q covering it instead of reducing it.
+        let cover = ql.value().div_ceil(q.value()) * q.value();
         let ql_inv = q.inv(q.reduce(ql.value()));
-        let ql_inv_shoup = q.shoup(ql_inv);
-        // r < ql may exceed q (ql is the larger modulus), hence the reduction.
-        for (c, &ri) in row.iter_mut().zip(&r) {
-            *c = q.mul_shoup(q.sub(q.add(*c, hq), q.reduce(ri)), ql_inv, ql_inv_shoup);
-        }
+        let w = (ql_inv, q.shoup(ql_inv));
+        kernel::mul_shoup_shifted(Backend::best(), q, row, &r, q.reduce(h) + cover, w);
     }
     rest
 }

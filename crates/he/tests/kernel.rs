@@ -124,3 +124,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn constant_mac_agrees(qi in 0..5usize, len in 0usize..70, w_seed: u64, seed: u64) {
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let w = w_seed % q.value();
+        let terms = 3.min(kernel::lazy_terms(q));
+        let rows: Vec<Vec<u64>> = (0..terms as u64).map(|k| residues(q.value(), len, seed ^ k)).collect();
+        let want: Vec<u64> = (0..len).map(|i| {
+            let s = rows.iter().fold(0u128, |s, a| s + u128::from(a[i]) * u128::from(w));
+            (s % u128::from(q.value())) as u64
+        }).collect();
+        for backend in Backend::available() {
+            let mut acc = vec![0; len];
+            for a in &rows {
+                kernel::mul_acc_const(backend, &mut acc, a, w);
+            }
+            kernel::reduce(q, &mut acc);
+            prop_assert_eq!(&acc, &want, "{}", backend.name());
+        }
+    }
+
+    #[test]
+    fn shifted_shoup_agrees(qi in 0..PRIMES.len(), si in 0..PRIMES.len(), len in 0usize..70, w_seed: u64, seed: u64) {
+        // As in divide-and-round: s holds residues of another modulus, offset covers them.
+        let (q, s_mod) = (Modulus::new(PRIMES[qi]).unwrap(), PRIMES[si]);
+        let w = w_seed % q.value();
+        let x = residues(q.value(), len, seed);
+        let s = residues(s_mod, len, !seed);
+        let offset = s_mod.div_ceil(q.value()) * q.value() + q.value() / 2;
+        let want: Vec<u64> = x.iter().zip(&s).map(|(&a, &b)| {
+            let v = u128::from(a) + u128::from(offset) - u128::from(b);
+            (v * u128::from(w) % u128::from(q.value())) as u64
+        }).collect();
+        for backend in Backend::available() {
+            let mut out = x.clone();
+            kernel::mul_shoup_shifted(backend, q, &mut out, &s, offset, (w, q.shoup(w)));
+            prop_assert_eq!(&out, &want, "{}", backend.name());
+        }
+    }
+}

@@ -2,7 +2,12 @@
 //! variant the manifest lists is loaded from Apple's `.bin` + params and must answer
 //! `requests.*.binpb` with exactly the bytes of `responses.*.binpb` (spec/pir-protocol.md
 //! §4.6–4.8, §5.1).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod common;
 
@@ -127,5 +132,85 @@ fn coefficient_plaintexts_lift_to_apples_eval_bytes() {
             .collect();
         let db = ProcessedShard::from_coefficient_plaintexts(params, plaintexts).unwrap();
         assert_eq!(db.to_apple_bin().unwrap(), bytes, "{dir}");
+    }
+}
+
+/// `(variant entry, query group)` for every group whose files are present.
+fn query_groups() -> Vec<(Value, Value)> {
+    let manifest = read_json("apple/pir/manifest.json");
+    let mut out = Vec::new();
+    for variant in manifest["pir"].as_array().unwrap() {
+        for group in variant["query_groups"].as_array().unwrap() {
+            let present = ["requests", "responses"]
+                .iter()
+                .all(|k| vector_path(&format!("apple/{}", group[k].as_str().unwrap())).exists());
+            if present {
+                out.push((variant.clone(), group.clone()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no query group present");
+    out
+}
+
+/// Answers every request of a group the way the service does: the shard named by
+/// `shard_index`, the uploaded key whose metadata identifier the request names.
+fn answer(variant: &Value, group: &Value) -> Vec<u8> {
+    use pir::proto::api::{Requests, Response, Responses, request, response};
+    use pir::proto::api_shared::EvaluationKeys;
+    use pir::server::{PreparedEvaluationKey, ShardServer};
+    let dir = variant["directory"].as_str().unwrap();
+    let servers: Vec<ShardServer> = variant["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| ShardServer::new(load(s).2).unwrap())
+        .collect();
+    let keys = EvaluationKeys::decode(
+        read_vector(&format!("apple/{dir}/api/evaluation-keys.binpb")).as_slice(),
+    )
+    .unwrap();
+    let requests = Requests::decode(
+        read_vector(&format!("apple/{}", group["requests"].as_str().unwrap())).as_slice(),
+    )
+    .unwrap();
+    let responses = requests
+        .requests
+        .iter()
+        .map(|r| {
+            let Some(request::Request::PirRequest(pir)) = &r.request else {
+                panic!("not a PIR request");
+            };
+            let id = &pir.evaluation_key_metadata.as_ref().unwrap().identifier;
+            let key = keys
+                .keys
+                .iter()
+                .find(|k| &k.metadata.as_ref().unwrap().identifier == id)
+                .and_then(|k| k.evaluation_key.as_ref())
+                .expect("uploaded key");
+            let server = &servers[pir.shard_index as usize];
+            let key = PreparedEvaluationKey::from_proto(server, key).unwrap();
+            let reply = server.respond(pir.query.as_ref().unwrap(), &key).unwrap();
+            Response {
+                response: Some(response::Response::PirResponse(reply)),
+            }
+        })
+        .collect();
+    Responses { responses }.encode_to_vec()
+}
+
+#[test]
+fn responses_match_apples_bytes() {
+    for (variant, group) in query_groups() {
+        let want = read_vector(&format!("apple/{}", group["responses"].as_str().unwrap()));
+        let got = answer(&variant, &group);
+        assert!(
+            got == want,
+            "{} group {}: responses differ ({} bytes vs Apple's {})",
+            variant["variant"],
+            group["group"],
+            got.len(),
+            want.len()
+        );
     }
 }

@@ -163,6 +163,38 @@ pub fn mul_acc(backend: Backend, acc: &mut [u64], a: &[u64], b: &[u64]) {
     scalar::mul_acc(acc, a, b);
 }
 
+/// Lazy multiply-accumulate by a constant: `acc[i] += lo32(a[i])·lo32(w)`, wrapping.
+pub fn mul_acc_const(backend: Backend, acc: &mut [u64], a: &[u64], w: u64) {
+    #[cfg(target_arch = "x86_64")]
+    if let Kind::Avx2(token) = backend.0 {
+        return simd::mul_acc_const(token, acc, a, w);
+    }
+    let _ = backend;
+    scalar::mul_acc_const(acc, a, w);
+}
+
+/// `x[i] = (x[i] + offset − s[i])·w mod q` for canonical `x`, given `w < q`,
+/// `w_shoup = q.shoup(w)` and `s[i] ≤ x[i] + offset < 2^64` (the caller puts a multiple of q
+/// into `offset` that covers `s`, which need not be reduced mod q).
+pub fn mul_shoup_shifted(
+    backend: Backend,
+    q: Modulus,
+    x: &mut [u64],
+    s: &[u64],
+    offset: u64,
+    (w, w_shoup): (u64, u64),
+) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(q.value())
+        && offset < 1 << 31
+    {
+        // Every lane value x + offset is below 2^30 + 2^31 < 2^32.
+        return simd::mul_shoup_shifted(token, q, x, s, offset, (w, w_shoup));
+    }
+    let _ = backend;
+    scalar::mul_shoup_shifted(q, x, s, offset, (w, w_shoup));
+}
+
 /// How many products of residues mod `q` a u64 accumulator (starting below q) holds without
 /// overflow; 0 when q ≥ 2^32, where [`mul_acc`] does not apply.
 pub fn lazy_terms(q: Modulus) -> usize {

@@ -74,3 +74,23 @@ pub(super) fn mul_acc(acc: &mut [u64], a: &[u64], b: &[u64]) {
         *s = s.wrapping_add((x & LO) * (y & LO));
     }
 }
+
+pub(super) fn mul_acc_const(acc: &mut [u64], a: &[u64], w: u64) {
+    const LO: u64 = 0xFFFF_FFFF;
+    let w = w & LO;
+    for (s, &x) in acc.iter_mut().zip(a) {
+        *s = s.wrapping_add((x & LO) * w);
+    }
+}
+
+pub(super) fn mul_shoup_shifted(
+    q: Modulus,
+    x: &mut [u64],
+    s: &[u64],
+    offset: u64,
+    (w, ws): (u64, u64),
+) {
+    for (v, &d) in x.iter_mut().zip(s) {
+        *v = q.mul_shoup(*v + offset - d, w, ws);
+    }
+}

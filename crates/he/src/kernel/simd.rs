@@ -333,3 +333,58 @@ fn mul_acc_avx2(acc: &mut [u64], a: &[u64], b: &[u64]) {
     }
     super::scalar::mul_acc(tail, a_tail, b_tail);
 }
+
+/// `acc[i] += lo32(a[i])·lo32(w)`, wrapping.
+pub(super) fn mul_acc_const(_: Avx2, acc: &mut [u64], a: &[u64], w: u64) {
+    // SAFETY: the token shows the CPU has AVX2.
+    unsafe { mul_acc_const_avx2(acc, a, w) }
+}
+
+#[target_feature(enable = "avx2")]
+fn mul_acc_const_avx2(acc: &mut [u64], a: &[u64], w: u64) {
+    let done = acc.len().min(a.len()) / 4 * 4;
+    let (head, tail) = acc.split_at_mut(done);
+    let (a_head, a_tail) = a.split_at(done);
+    let wv = splat(w);
+    for (s, x) in head
+        .as_chunks_mut::<4>()
+        .0
+        .iter_mut()
+        .zip(a_head.as_chunks().0)
+    {
+        store(s, _mm256_add_epi64(load(s), _mm256_mul_epu32(load(x), wv)));
+    }
+    super::scalar::mul_acc_const(tail, a_tail, w);
+}
+
+/// `x[i] = (x[i] + offset − s[i])·w mod q`; the caller guarantees x[i] + offset < 2^32.
+pub(super) fn mul_shoup_shifted(
+    _: Avx2,
+    q: Modulus,
+    x: &mut [u64],
+    s: &[u64],
+    offset: u64,
+    w: (u64, u64),
+) {
+    // SAFETY: the token shows the CPU has AVX2.
+    unsafe { mul_shoup_shifted_avx2(q, x, s, offset, w) }
+}
+
+#[target_feature(enable = "avx2")]
+fn mul_shoup_shifted_avx2(q: Modulus, x: &mut [u64], s: &[u64], offset: u64, w: (u64, u64)) {
+    let done = x.len().min(s.len()) / 4 * 4;
+    let (head, tail) = x.split_at_mut(done);
+    let (s_head, s_tail) = s.split_at(done);
+    let (ql, off) = (splat(q.value()), splat(offset));
+    let (wv, wsv) = (splat(w.0), splat(w.1 >> 32));
+    for (v, d) in head
+        .as_chunks_mut::<4>()
+        .0
+        .iter_mut()
+        .zip(s_head.as_chunks().0)
+    {
+        let t = _mm256_sub_epi64(_mm256_add_epi64(load(v), off), load(d));
+        store(v, csub(shoup_lazy(t, wv, wsv, ql), ql));
+    }
+    super::scalar::mul_shoup_shifted(q, tail, s_tail, offset, w);
+}

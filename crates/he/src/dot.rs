@@ -1,0 +1,365 @@
+//! Inner products of ciphertext vectors as Apple's `Bfv.innerProduct` computes them (spec bfv.md
+//! §5.9; pir-protocol.md §4.7): `Σ ct_i ⊙ pt_i` in Eval form, exact, reduced once at the end; and
+//! `Σ ct_i ⊗ ct'_i` with every tensor accumulated in Q‖Bsk and then scaled by t/Q once (one
+//! floor for the whole sum, not one per product, which changes the rounded bits).
+
+use std::sync::Arc;
+
+use crate::Error;
+use crate::behz::{Scalar, ntt_primes};
+use crate::modulus::Modulus;
+use crate::poly::{Coeff, Eval, Poly, PolyContext};
+
+/// Products of canonical residues mod `q` that a u64 can sum without overflow.
+fn lazy_budget(q: Modulus) -> usize {
+    let max = u128::from(q.value() - 1).pow(2).max(1);
+    usize::try_from(u128::from(u64::MAX) / max).unwrap_or(usize::MAX)
+}
+
+/// `Σ_k ct_k ⊙ pt_k` over the pairs whose plaintext is present: `cts[k]` is an Eval ciphertext
+/// over `ctx`, `pts[k]` the `L · N` Eval residues of a plaintext (modulus after modulus) or
+/// `None` for a zero plaintext. All `None` (or no pairs) gives the zero ciphertext with
+/// `poly_count` polynomials.
+pub fn ct_pt(
+    ctx: &PolyContext,
+    cts: &[Vec<Poly<Eval>>],
+    pts: &[Option<&[u64]>],
+    poly_count: usize,
+) -> Result<Vec<Poly<Eval>>, Error> {
+    let n = ctx.degree();
+    let moduli: Vec<Modulus> = ctx.moduli().collect();
+    if cts.len() != pts.len() {
+        return Err(Error::CountMismatch {
+            what: "plaintexts for the ciphertexts",
+            expected: cts.len(),
+            got: pts.len(),
+        });
+    }
+    for (ct, pt) in cts.iter().zip(pts) {
+        if ct.len() != poly_count {
+            return Err(Error::CountMismatch {
+                what: "ciphertext polynomials",
+                expected: poly_count,
+                got: ct.len(),
+            });
+        }
+        if let Some(pt) = pt
+            && pt.len() != n * moduli.len()
+        {
+            return Err(Error::CountMismatch {
+                what: "plaintext residues",
+                expected: n * moduli.len(),
+                got: pt.len(),
+            });
+        }
+    }
+    let mut out: Vec<Vec<Vec<u64>>> = vec![Vec::with_capacity(moduli.len()); poly_count];
+    for (i, &q) in moduli.iter().enumerate() {
+        let m = u128::from(q.value());
+        let budget = lazy_budget(q);
+        // u64 partial sums of at most `budget` products, folded into reduced u128 sums; with a
+        // budget below 2 (moduli above 2^32) every product goes to u128 directly.
+        let mut acc = vec![vec![0u64; n]; poly_count];
+        let mut wide = vec![vec![0u128; n]; poly_count];
+        let mut pending = 0usize;
+        for (ct, pt) in cts.iter().zip(pts) {
+            let Some(pt) = pt else { continue };
+            let prow = pt.get(i * n..(i + 1) * n).unwrap_or_default();
+            for ((a, w), poly) in acc.iter_mut().zip(&mut wide).zip(ct) {
+                let crow = poly.rows().get(i).map(Vec::as_slice).unwrap_or_default();
+                if budget < 2 {
+                    for ((s, &x), &y) in w.iter_mut().zip(crow).zip(prow) {
+                        *s = (*s + u128::from(x) * u128::from(y)) % m;
+                    }
+                } else {
+                    for ((s, &x), &y) in a.iter_mut().zip(crow).zip(prow) {
+                        *s = s.wrapping_add(x.wrapping_mul(y));
+                    }
+                }
+            }
+            pending += 1;
+            if pending >= budget {
+                for (a, w) in acc.iter_mut().zip(&mut wide) {
+                    fold(m, a, w);
+                }
+                pending = 0;
+            }
+        }
+        for ((a, w), o) in acc.iter_mut().zip(&mut wide).zip(&mut out) {
+            fold(m, a, w);
+            o.push(w.iter().map(|&v| v as u64).collect());
+        }
+    }
+    out.into_iter()
+        .map(|rows| Poly::from_rows(ctx, rows))
+        .collect()
+}
+
+/// Moves u64 partial sums into the reduced u128 sums (mod `m`).
+fn fold(m: u128, acc: &mut [u64], wide: &mut [u128]) {
+    for (a, w) in acc.iter_mut().zip(wide) {
+        *w = (*w + u128::from(*a)) % m;
+        *a = 0;
+    }
+}
+
+/// Precomputed bases for `Σ ct ⊗ ct'` of ciphertexts over one level `Q` (BEHZ, as
+/// [`crate::behz::Behz`], but summing before the scale-down).
+pub struct CtCtDot {
+    q: Vec<Modulus>,
+    bsk: Vec<Modulus>,
+    qbsk: Arc<PolyContext>,
+    m_tilde_bits: u32,
+    t: u64,
+}
+
+/// `(A/a_i) mod c` for every i.
+fn hats_mod(from: &[Modulus], c: Modulus) -> Vec<u64> {
+    (0..from.len())
+        .map(|i| {
+            from.iter()
+                .enumerate()
+                .filter(|&(k, _)| k != i)
+                .fold(1 % c.value(), |acc, (_, a)| c.mul(acc, c.reduce(a.value())))
+        })
+        .collect()
+}
+
+/// `A mod c`.
+fn prod_mod(from: &[Modulus], c: Modulus) -> u64 {
+    from.iter()
+        .fold(1 % c.value(), |acc, a| c.mul(acc, c.reduce(a.value())))
+}
+
+/// `y_i = x_i · (A/a_i)^{-1} mod a_i`, row by row.
+fn fbc_y(rows: &[Vec<u64>], from: &[Modulus]) -> Vec<Vec<u64>> {
+    rows.iter()
+        .zip(from)
+        .enumerate()
+        .map(|(i, (row, &a))| {
+            let hat = hats_mod(from, a).get(i).copied().unwrap_or(1);
+            let inv = a.inv(hat);
+            row.iter().map(|&x| a.mul(x, inv)).collect()
+        })
+        .collect()
+}
+
+/// `Σ_i y_i · ((A/a_i) mod c) mod c`, per coefficient.
+fn fbc_to(y: &[Vec<u64>], from: &[Modulus], c: Modulus, n: usize) -> Vec<u64> {
+    let hats = hats_mod(from, c);
+    let mut out = vec![0u64; n];
+    for (row, &h) in y.iter().zip(&hats) {
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = c.add(*o, c.mul(c.reduce(v), h));
+        }
+    }
+    out
+}
+
+impl CtCtDot {
+    /// Bases for ciphertexts over `ctx` and plaintext modulus `t`, for Apple's engine `scalar`.
+    pub fn new(ctx: &PolyContext, t: u64, scalar: Scalar) -> Result<Self, Error> {
+        let (bits, m_tilde_bits) = match scalar {
+            Scalar::U32 => (29, 16),
+            Scalar::U64 => (61, 32),
+        };
+        let q: Vec<Modulus> = ctx.moduli().collect();
+        let primes = ntt_primes(bits, ctx.degree(), q.len() + 1);
+        if primes.len() != q.len() + 1 {
+            return Err(Error::Unsupported("not enough Bsk primes"));
+        }
+        let bsk = primes
+            .iter()
+            .map(|&p| Modulus::new(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let all: Vec<u64> = q.iter().chain(&bsk).map(|m| m.value()).collect();
+        Ok(Self {
+            qbsk: PolyContext::new(ctx.degree(), &all)?,
+            q,
+            bsk,
+            m_tilde_bits,
+            t,
+        })
+    }
+
+    /// Lifts a Coeff polynomial over Q to Q‖Bsk (Montgomery correction by m̃), in Eval form.
+    fn lift(&self, x: &Poly<Coeff>) -> Result<Poly<Eval>, Error> {
+        let n = self.qbsk.degree();
+        let mt = 1u64 << self.m_tilde_bits;
+        let mask = mt - 1;
+        let z: Vec<Vec<u64>> = x
+            .rows()
+            .iter()
+            .zip(&self.q)
+            .map(|(row, &q)| {
+                let f = q.reduce(mt);
+                row.iter().map(|&v| q.mul(v, f)).collect()
+            })
+            .collect();
+        let y = fbc_y(&z, &self.q);
+        // Into m̃ = 2^k: wrapping u64 arithmetic is exact mod m̃.
+        let hats_mt: Vec<u64> = (0..self.q.len())
+            .map(|i| {
+                self.q
+                    .iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != i)
+                    .fold(1u64, |a, (_, m)| a.wrapping_mul(m.value()) & mask)
+            })
+            .collect();
+        let q_mt = self
+            .q
+            .iter()
+            .fold(1u64, |a, m| a.wrapping_mul(m.value()) & mask);
+        // Q^{-1} mod m̃ by Newton iteration (Q odd), negated.
+        let mut inv = 1u64;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(q_mt.wrapping_mul(inv))) & mask;
+        }
+        let neg_q_inv = inv.wrapping_neg() & mask;
+        let mut r = vec![0u64; n];
+        for (row, &h) in y.iter().zip(&hats_mt) {
+            for (s, &v) in r.iter_mut().zip(row) {
+                *s = s.wrapping_add(v.wrapping_mul(h));
+            }
+        }
+        for s in &mut r {
+            *s = (*s & mask).wrapping_mul(neg_q_inv) & mask;
+        }
+        let mut rows = x.rows().to_vec();
+        for &b in &self.bsk {
+            let c = fbc_to(&y, &self.q, b, n);
+            let q_b = prod_mod(&self.q, b);
+            let mt_inv = b.inv(b.reduce(mt));
+            rows.push(
+                c.iter()
+                    .zip(&r)
+                    .map(|(&cb, &rj)| {
+                        let rb = if rj < mt / 2 {
+                            rj
+                        } else {
+                            b.reduce(rj + b.value() - mt)
+                        };
+                        b.mul(b.add(cb, b.mul(q_b, rb)), mt_inv)
+                    })
+                    .collect(),
+            );
+        }
+        Ok(Poly::<Coeff>::from_rows(&self.qbsk, rows)?.ntt(&self.qbsk))
+    }
+
+    /// Scales a Coeff polynomial over Q‖Bsk (already times t) by 1/Q, flooring, back to Q.
+    fn drop_extended(&self, x: &Poly<Coeff>, ctx: &PolyContext) -> Result<Poly<Coeff>, Error> {
+        let n = self.qbsk.degree();
+        let (xq, xb) = x.rows().split_at(self.q.len().min(x.rows().len()));
+        let y = fbc_y(xq, &self.q);
+        let f: Vec<Vec<u64>> = self
+            .bsk
+            .iter()
+            .zip(xb)
+            .map(|(&b, row)| {
+                let v = fbc_to(&y, &self.q, b, n);
+                let q_inv = b.inv(prod_mod(&self.q, b));
+                row.iter()
+                    .zip(&v)
+                    .map(|(&xb, &vb)| b.mul(b.sub(xb, vb), q_inv))
+                    .collect()
+            })
+            .collect();
+        let (m_sk, base) = self
+            .bsk
+            .split_last()
+            .ok_or(Error::Unsupported("empty Bsk"))?;
+        let (f_sk, f_b) = f.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
+        let yb = fbc_y(f_b, base);
+        let s_sk = fbc_to(&yb, base, *m_sk, n);
+        let b_inv_sk = m_sk.inv(prod_mod(base, *m_sk));
+        let alpha: Vec<u64> = s_sk
+            .iter()
+            .zip(f_sk)
+            .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), b_inv_sk))
+            .collect();
+        let rows = self
+            .q
+            .iter()
+            .map(|&q| {
+                let o = fbc_to(&yb, base, q, n);
+                let b_q = prod_mod(base, q);
+                o.iter()
+                    .zip(&alpha)
+                    .map(|(&oi, &a)| {
+                        if a > m_sk.value() / 2 {
+                            q.add(oi, q.mul(b_q, q.reduce(m_sk.value() - a)))
+                        } else {
+                            q.add(oi, q.mul(q.neg(b_q), q.reduce(a)))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Poly::from_rows(ctx, rows)
+    }
+
+    /// `Σ_k lhs_k ⊗ rhs_k` of 2-polynomial Coeff ciphertexts over `ctx`: one 3-polynomial Coeff
+    /// ciphertext over `ctx`, scaled by t/Q once after the sum.
+    pub fn inner_product(
+        &self,
+        ctx: &PolyContext,
+        lhs: &[Vec<Poly<Coeff>>],
+        rhs: &[Vec<Poly<Coeff>>],
+    ) -> Result<Vec<Poly<Coeff>>, Error> {
+        if lhs.len() != rhs.len() || lhs.is_empty() {
+            return Err(Error::CountMismatch {
+                what: "ciphertexts in the ct×ct inner product",
+                expected: lhs.len().max(1),
+                got: rhs.len(),
+            });
+        }
+        let e = &self.qbsk;
+        let n = e.degree();
+        let moduli: Vec<Modulus> = e.moduli().collect();
+        let mut acc = vec![vec![vec![0u64; n]; moduli.len()]; 3];
+        for (a, b) in lhs.iter().zip(rhs) {
+            let ([a0, a1], [b0, b1]) = (a.as_slice(), b.as_slice()) else {
+                return Err(Error::CountMismatch {
+                    what: "ciphertext polynomials",
+                    expected: 2,
+                    got: a.len().max(b.len()),
+                });
+            };
+            let (a0, a1, b0, b1) = (
+                self.lift(a0)?,
+                self.lift(a1)?,
+                self.lift(b0)?,
+                self.lift(b1)?,
+            );
+            let terms: [&[(&Poly<Eval>, &Poly<Eval>)]; 3] =
+                [&[(&a0, &b0)], &[(&a0, &b1), (&a1, &b0)], &[(&a1, &b1)]];
+            for (sum, pairs) in acc.iter_mut().zip(terms) {
+                for (x, y) in pairs {
+                    for (((row, xr), yr), &q) in
+                        sum.iter_mut().zip(x.rows()).zip(y.rows()).zip(&moduli)
+                    {
+                        for ((s, &u), &v) in row.iter_mut().zip(xr).zip(yr) {
+                            *s = q.add(*s, q.mul(u, v));
+                        }
+                    }
+                }
+            }
+        }
+        acc.into_iter()
+            .map(|rows| {
+                let scaled: Vec<Vec<u64>> = rows
+                    .into_iter()
+                    .zip(&moduli)
+                    .map(|(r, &m)| {
+                        let t = m.reduce(self.t);
+                        r.into_iter().map(|x| m.mul(x, t)).collect()
+                    })
+                    .collect();
+                let coeff = Poly::<Eval>::from_rows(e, scaled)?.intt(e);
+                self.drop_extended(&coeff, ctx)
+            })
+            .collect()
+    }
+}

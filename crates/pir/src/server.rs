@@ -1,0 +1,357 @@
+//! The MulPIR server computation for one shard (spec/pir-protocol.md §4.6 expansion, §4.7
+//! response computation, §4.8 serialization; Apple's `PirUtil.computeResponse`,
+//! `computeResponseForOneChunk`, `KeywordPirServer`): a query's selectors are expanded, dotted
+//! with the first dimension of each table, combined over the second dimension with ct×ct
+//! products and one relinearization, switched down to one modulus and serialized for
+//! decryption, giving exactly the bytes Apple's server gives.
+//!
+//! Everything that arrives from the network (ciphertext counts, sizes, the key's elements) is
+//! checked and reported as a [`ServeError`].
+
+use std::sync::Arc;
+
+use he::behz::Scalar;
+use he::dot::{self, CtCtDot};
+use he::keyswitch::{KeySwitchKey, relinearize};
+use he::modswitch::{mod_switch_down_to_single, skip_lsbs_for_decryption};
+use he::poly::{Coeff, Eval, Poly, PolyContext, read_polys, write_polys};
+use he::proto as he_proto;
+use he::proto::serialized_ciphertext::SerializedCiphertextType;
+use he::rng::{NistAes128Ctr, SEED_LEN};
+
+use crate::database::{DatabaseError, ProcessedShard};
+use crate::expand::{Ciphertext, ExpandError, GaloisKeys, expand};
+use crate::proto::api_pir::PirResponse;
+use crate::proto::pir::EncryptedIndices;
+
+/// Why a query could not be answered (or a shard or key not prepared).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The shard's parameters or contents are unusable.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    /// The query could not be expanded (ciphertext count, Galois keys).
+    #[error(transparent)]
+    Expand(#[from] ExpandError),
+    /// `num_pir_calls` is outside 1..=tables (any count ≥ 1 for a one-table database).
+    #[error("num_pir_calls {got}; this shard allows 1..={max}")]
+    QueryCount {
+        /// `num_pir_calls` of the query.
+        got: u64,
+        /// The largest count allowed.
+        max: usize,
+    },
+    /// A query ciphertext is malformed.
+    #[error("query ciphertext {index}: {reason}")]
+    QueryCiphertext {
+        /// Its position in the query.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The evaluation key is malformed.
+    #[error("evaluation key: {0}")]
+    EvaluationKey(String),
+    /// A two-dimensional database needs the relinearization key.
+    #[error("evaluation key has no relinearization key")]
+    MissingRelinKey,
+    /// The key was prepared for other encryption parameters.
+    #[error("evaluation key was prepared for other encryption parameters")]
+    KeyMismatch,
+    /// The HE layer failed on well-formed input (a bug, not bad input).
+    #[error("HE: {0}")]
+    He(#[from] he::Error),
+}
+
+/// A client's evaluation key, parsed once against a shard's encryption parameters.
+#[derive(Debug, Clone)]
+pub struct PreparedEvaluationKey {
+    moduli: Vec<u64>,
+    galois: GaloisKeys,
+    relin: Option<KeySwitchKey>,
+}
+
+impl PreparedEvaluationKey {
+    /// Parses `key` for the encryption parameters of `server` (and every shard sharing them).
+    ///
+    /// # Errors
+    /// [`ServeError::EvaluationKey`]: an invalid Galois element, a key-switching key with a
+    /// digit count other than the ciphertext modulus count, or malformed polynomials.
+    pub fn from_proto(
+        server: &ShardServer,
+        key: &he_proto::SerializedEvaluationKey,
+    ) -> Result<Self, ServeError> {
+        let levels = server.ctx.len();
+        let bad = |what: String| ServeError::EvaluationKey(what);
+        let load = |what: String, ksk: &he_proto::SerializedKeySwitchKey| {
+            let k = he::serialize::key_switch_key(&server.all, ksk)
+                .map_err(|e| bad(format!("{what}: {e}")))?;
+            if k.digits.len() != levels {
+                return Err(bad(format!(
+                    "{what}: {} digits; {levels} expected",
+                    k.digits.len()
+                )));
+            }
+            Ok(k)
+        };
+        let two_n = 2 * server.ctx.degree() as u64;
+        let mut galois = GaloisKeys::new();
+        if let Some(g) = &key.galois_key {
+            for (&element, ksk) in &g.key_switch_keys {
+                if element.is_multiple_of(2) || element <= 1 || element >= two_n {
+                    return Err(bad(format!(
+                        "Galois element {element} must be odd and in (1, {two_n})"
+                    )));
+                }
+                galois.insert(element, load(format!("Galois key {element}"), ksk)?);
+            }
+        }
+        let relin = key
+            .relin_key
+            .as_ref()
+            .and_then(|r| r.relin_key.as_ref())
+            .map(|ksk| load("relinearization key".into(), ksk))
+            .transpose()?;
+        Ok(Self {
+            moduli: server.all.moduli().map(|q| q.value()).collect(),
+            galois,
+            relin,
+        })
+    }
+
+    /// The Galois elements present, ascending.
+    pub fn galois_elements(&self) -> impl Iterator<Item = u64> + '_ {
+        self.galois.keys().copied()
+    }
+
+    /// Whether a relinearization key is present.
+    pub fn has_relin_key(&self) -> bool {
+        self.relin.is_some()
+    }
+}
+
+/// Answers MulPIR queries for one processed shard. Immutable; share it in an `Arc`.
+pub struct ShardServer {
+    shard: ProcessedShard,
+    /// All moduli, the special modulus last (for key switching).
+    all: Arc<PolyContext>,
+    /// The ciphertext moduli.
+    ctx: Arc<PolyContext>,
+    ct_ct: CtCtDot,
+}
+
+impl std::fmt::Debug for ShardServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardServer")
+            .field("shard", &self.shard)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShardServer {
+    /// Prepares `shard` for answering: HE contexts and the BEHZ bases of Apple's engine for
+    /// these parameters (`Bfv<UInt32>` when every modulus fits 32 bits, as Apple's server).
+    ///
+    /// # Errors
+    /// [`ServeError::Database`] for encryption parameters the HE layer cannot use.
+    pub fn new(shard: ProcessedShard) -> Result<Self, ServeError> {
+        let enc_err = |e: he::Error| ServeError::Database(DatabaseError::Encryption(e.to_string()));
+        let mut moduli: Vec<u64> = shard.moduli().to_vec();
+        let special = shard
+            .parameters()
+            .encryption_parameters
+            .as_ref()
+            .and_then(|p| p.coefficient_moduli.last().copied())
+            .ok_or_else(|| {
+                ServeError::Database(DatabaseError::Encryption("no special modulus".into()))
+            })?;
+        moduli.push(special);
+        let all = PolyContext::new(shard.degree(), &moduli).map_err(enc_err)?;
+        let ctx = all.prefix(shard.moduli().len()).map_err(enc_err)?;
+        let scalar = if moduli.iter().all(|&q| q < 1 << 32) {
+            Scalar::U32
+        } else {
+            Scalar::U64
+        };
+        let ct_ct = CtCtDot::new(&ctx, shard.plaintext_modulus(), scalar).map_err(enc_err)?;
+        Ok(Self {
+            shard,
+            all,
+            ctx,
+            ct_ct,
+        })
+    }
+
+    /// The shard served.
+    pub fn shard(&self) -> &ProcessedShard {
+        &self.shard
+    }
+
+    /// Computes the reply to `query`: one `SerializedCiphertextVec` per query index, each with
+    /// one ciphertext per chunk, as Apple's `KeywordPirServer.computeResponse`.
+    ///
+    /// # Errors
+    /// [`ServeError`]: `num_pir_calls` out of range, a wrong ciphertext count, a malformed
+    /// ciphertext, a key for other parameters, or a missing Galois or relinearization key.
+    pub fn respond(
+        &self,
+        query: &EncryptedIndices,
+        key: &PreparedEvaluationKey,
+    ) -> Result<PirResponse, ServeError> {
+        if key
+            .moduli
+            .iter()
+            .copied()
+            .ne(self.all.moduli().map(|q| q.value()))
+        {
+            return Err(ServeError::KeyMismatch);
+        }
+        let tables = self.shard.table_count();
+        let calls = usize::try_from(query.num_pir_calls)
+            .ok()
+            .filter(|&c| c >= 1 && (tables == 1 || c <= tables))
+            .ok_or(ServeError::QueryCount {
+                got: query.num_pir_calls,
+                max: if tables == 1 { usize::MAX } else { tables },
+            })?;
+        let dims = &self.shard.index_parameter().dimensions;
+        let per_index: usize = dims.iter().sum();
+        let outputs = per_index.checked_mul(calls).ok_or(ServeError::QueryCount {
+            got: query.num_pir_calls,
+            max: tables,
+        })?;
+        let expected = outputs.div_ceil(self.ctx.degree());
+        if query.ciphertexts.len() != expected {
+            return Err(ExpandError::CiphertextCount {
+                got: query.ciphertexts.len(),
+                expected,
+                outputs,
+            }
+            .into());
+        }
+        if dims.len() > 1 && key.relin.is_none() {
+            return Err(ServeError::MissingRelinKey);
+        }
+        let cts = query
+            .ciphertexts
+            .iter()
+            .enumerate()
+            .map(|(index, ct)| self.load_query_ciphertext(index, ct))
+            .collect::<Result<Vec<_>, _>>()?;
+        let expanded = expand(&self.all, &self.ctx, &cts, outputs, &key.galois)?;
+        let replies = expanded
+            .chunks(per_index)
+            .enumerate()
+            .map(|(i, selectors)| self.answer_index(i, selectors, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PirResponse {
+            replies,
+            stash: None,
+        })
+    }
+
+    /// One query ciphertext in Coeff form over the ciphertext moduli.
+    fn load_query_ciphertext(
+        &self,
+        index: usize,
+        ct: &he_proto::SerializedCiphertext,
+    ) -> Result<Ciphertext, ServeError> {
+        let bad = |reason: String| ServeError::QueryCiphertext { index, reason };
+        match &ct.serialized_ciphertext_type {
+            Some(SerializedCiphertextType::Seeded(s)) => {
+                let seed: [u8; SEED_LEN] = s.seed.as_slice().try_into().map_err(|_| {
+                    bad(format!(
+                        "seed of {} bytes; {SEED_LEN} expected",
+                        s.seed.len()
+                    ))
+                })?;
+                let c0 = Poly::<Coeff>::from_bytes(&self.ctx, &s.poly0, 0)
+                    .map_err(|e| bad(e.to_string()))?;
+                let c1 = he::sample::uniform_eval(&self.ctx, &mut NistAes128Ctr::new(&seed))
+                    .map_err(|e| bad(e.to_string()))?
+                    .intt(&self.ctx);
+                Ok(vec![c0, c1])
+            }
+            Some(SerializedCiphertextType::Full(f)) => {
+                let polys = read_polys::<Coeff>(&self.ctx, &f.polys, &f.skip_lsbs)
+                    .map_err(|e| bad(e.to_string()))?;
+                if polys.len() != 2 {
+                    return Err(bad(format!("{} polynomials; 2 expected", polys.len())));
+                }
+                Ok(polys)
+            }
+            None => Err(bad("no ciphertext".into())),
+        }
+    }
+
+    /// The reply ciphertexts (one per chunk) of query index `i` from its expanded selectors.
+    fn answer_index(
+        &self,
+        i: usize,
+        selectors: &[Ciphertext],
+        key: &PreparedEvaluationKey,
+    ) -> Result<he_proto::SerializedCiphertextVec, ServeError> {
+        let dims = &self.shard.index_parameter().dimensions;
+        let d0 = dims.first().copied().unwrap_or(1);
+        let (first, rest) = selectors.split_at(d0.min(selectors.len()));
+        let first: Vec<Vec<Poly<Eval>>> = first
+            .iter()
+            .map(|ct| ct.iter().map(|p| p.clone().ntt(&self.ctx)).collect())
+            .collect();
+        let table = if self.shard.table_count() == 1 { 0 } else { i };
+        let per_chunk = self.shard.index_parameter().plaintexts_per_chunk();
+        let columns = per_chunk / d0.max(1);
+        let ciphertexts = (0..self.shard.chunk_count())
+            .map(|chunk| {
+                let base = (table * self.shard.chunk_count() + chunk) * per_chunk;
+                let column_results = (0..columns)
+                    .map(|col| self.first_dimension(&first, base + col * d0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let combined = match column_results.as_slice() {
+                    [single] if dims.len() == 1 => single.clone(),
+                    _ => {
+                        let relin = key.relin.as_ref().ok_or(ServeError::MissingRelinKey)?;
+                        let product = self.ct_ct.inner_product(&self.ctx, rest, &column_results)?;
+                        relinearize(&self.all, &self.ctx, &product, relin)?
+                    }
+                };
+                self.serialize_reply(&combined)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(he_proto::SerializedCiphertextVec { ciphertexts })
+    }
+
+    /// `Σ_r first[r] ⊙ P[start + r]` over the present plaintexts, back in Coeff form.
+    fn first_dimension(
+        &self,
+        first: &[Vec<Poly<Eval>>],
+        start: usize,
+    ) -> Result<Ciphertext, ServeError> {
+        let plaintexts: Vec<Option<&[u64]>> = (start..start + first.len())
+            .map(|p| self.shard.plaintext(p))
+            .collect();
+        let sum = dot::ct_pt(&self.ctx, first, &plaintexts, 2)?;
+        Ok(sum.into_iter().map(|p| p.intt(&self.ctx)).collect())
+    }
+
+    /// Mod-switches to the first modulus and serializes for decryption (skip-LSBs).
+    fn serialize_reply(
+        &self,
+        ct: &Ciphertext,
+    ) -> Result<he_proto::SerializedCiphertext, ServeError> {
+        let (single, polys) = mod_switch_down_to_single(&self.ctx, ct)?;
+        let q0 = single.moduli().next().map_or(0, |q| q.value());
+        let skips = skip_lsbs_for_decryption(q0, self.shard.plaintext_modulus(), single.degree());
+        let bytes = write_polys(&single, &polys, &skips)?;
+        Ok(he_proto::SerializedCiphertext {
+            serialized_ciphertext_type: Some(SerializedCiphertextType::Full(
+                he_proto::SerializedFullCiphertext {
+                    polys: bytes,
+                    skip_lsbs: skips.to_vec(),
+                    correction_factor: 1,
+                },
+            )),
+        })
+    }
+}
