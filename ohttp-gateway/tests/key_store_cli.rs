@@ -3,7 +3,12 @@
 //! `application/ohttp-keys` bytes, and both follow a `keys rotate` (one on SIGHUP, one by its
 //! periodic re-read).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Child, Command, Stdio};
