@@ -46,11 +46,15 @@ pub fn load(
         DataFormat::AppleBin => ProcessedShard::from_apple_bin(params.clone(), &data)
             .map_err(|e| LoadError::invalid(path, e))?,
         DataFormat::Native => {
-            return Err(LoadError::invalid(
-                path,
-                "the native shard format (pir::processed_file) is not in this build; \
-                 use layout = \"apple\"",
-            ));
+            let shard = pir::processed_file::shard_from_bytes(data)
+                .map_err(|e| LoadError::invalid(path, e))?;
+            if shard.parameters() != params {
+                return Err(LoadError::invalid(
+                    path,
+                    "the shard's parameters differ from its params file",
+                ));
+            }
+            shard
         }
     };
     Ok(Arc::new(AwaitingServer { _shard: shard }))

@@ -3,9 +3,8 @@
 //! Bloom prefilter from the same canonical entries. Written to a hidden directory and renamed when
 //! complete, so a server reloading meanwhile never sees half a version.
 //!
-//! The shards are written in Apple's `.bin` + `.params.txtpb` format (serve them with
-//! `layout = "apple"`, `file_stem = "url"`) until our memory-mappable format lands in
-//! `pir::processed_file`.
+//! Files: `shard-<i>.pirdb` (`pir::processed_file`, memory-mapped by the server),
+//! `shard-<i>.params.binpb`, `pir-config.binpb` and `prefilter.json` (the server's native layout).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -106,12 +105,19 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
     let write_bar = progress_spinner(args.quiet, "writing");
     let mut params = Vec::with_capacity(database.shards.len());
     for (i, shard) in database.shards.iter().enumerate() {
-        let bin = shard.to_apple_bin().context("encoding a shard")?;
-        write(&work_dir.join(format!("url-{i}.bin")), &bin)?;
-        let text = pir::text_format::print(shard.parameters()).context("printing params")?;
+        let path = work_dir.join(format!("shard-{i}.pirdb"));
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut sink = std::io::BufWriter::new(file);
+        pir::processed_file::write_to(shard, &mut sink)
+            .with_context(|| format!("writing {}", path.display()))?;
+        sink.into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("writing {}", path.display()))?;
         write(
-            &work_dir.join(format!("url-{i}.params.txtpb")),
-            text.as_bytes(),
+            &work_dir.join(format!("shard-{i}.params.binpb")),
+            &shard.parameters().encode_to_vec(),
         )?;
         params.push(shard.parameters().clone());
     }
