@@ -37,7 +37,7 @@ use std::sync::Arc;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, IntoBytes};
 
 use crate::database::{DatabaseError, ProcessedShard, ResidueStorage};
 use crate::proto::pir::PirParameters;
@@ -415,14 +415,19 @@ pub fn write_to(shard: &ProcessedShard, sink: &mut impl Write) -> Result<(), Pro
     header.resize(offset, 0);
     out.put(&header)?;
 
-    // The residues in bounded blocks: the scan order is the storage order.
-    let mut block = Vec::with_capacity(1 << 16);
-    for chunk in shard.residues().chunks(1 << 13) {
-        block.clear();
-        for r in chunk {
-            block.extend_from_slice(&r.to_le_bytes());
+    // The residues as stored: the scan order is the storage order. A little-endian host
+    // writes its memory as is; others convert in bounded blocks.
+    if cfg!(target_endian = "little") {
+        out.put(shard.residues().as_bytes())?;
+    } else {
+        let mut block = Vec::with_capacity(1 << 16);
+        for chunk in shard.residues().chunks(1 << 13) {
+            block.clear();
+            for r in chunk {
+                block.extend_from_slice(&r.to_le_bytes());
+            }
+            out.put(&block)?;
         }
-        out.put(&block)?;
     }
     let digest = out.hasher.finalize();
     out.sink
