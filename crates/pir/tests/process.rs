@@ -14,17 +14,24 @@ mod common;
 use std::sync::Mutex;
 
 use common::{read_json, read_vector};
+use he::rng::NistAes128Ctr;
 use pir::bucket::HashBucket;
+use pir::client::{KeywordPirClient, SecretKey};
+use pir::database::ProcessedShard;
+use pir::evaluation_key::EvaluationKeyConfig;
 use pir::keyword::hash_indices;
 use pir::keyword_database::{KeywordValuePair, rows_from_proto};
 use pir::packing::{bits_per_coeff, coefficients_to_bytes};
 use pir::params_file::{RingShape, from_pir_parameters};
 use pir::plaintext_layout::plaintext_position;
 use pir::process::{
-    NEURLFILTER_VALUE, Progress, ShardPlaintexts, process, process_plaintexts, rows_from_blocklist,
+    NEURLFILTER_VALUE, ProcessedDatabase, Progress, ShardPlaintexts, process, process_plaintexts,
+    rows_from_blocklist,
 };
 use pir::process_config::ProcessConfig;
+use pir::processed_file::{shard_from_bytes, write};
 use pir::proto::pir as pir_proto;
+use pir::server::{PreparedEvaluationKey, ShardServer};
 use pir::text_format;
 use prost::Message;
 use rand::SeedableRng;
@@ -283,4 +290,164 @@ fn bad_inputs_are_typed_errors() {
         Err(pir::PirError::DuplicateKeyword { .. })
     ));
     assert!(run(&base(ok), rows).is_ok());
+}
+
+/// A client and one server per shard over a processed database, all in memory.
+struct Deployment {
+    client: pir::client::KeywordPirClient,
+    servers: Vec<ShardServer>,
+    keys: Vec<PreparedEvaluationKey>,
+}
+
+impl Deployment {
+    fn new(db: ProcessedDatabase<ProcessedShard>) -> Self {
+        let ep = db.usecase.pir_config.encryption_parameters.clone().unwrap();
+        let secret = SecretKey::generate(&ep, &mut NistAes128Ctr::new(&[9; 32])).unwrap();
+        let key = secret
+            .evaluation_key(
+                &EvaluationKeyConfig::from_proto(&db.usecase.evaluation_key_config),
+                &mut NistAes128Ctr::new(&[10; 32]),
+            )
+            .unwrap();
+        let client = KeywordPirClient::from_pir_config(&db.usecase.pir_config, secret).unwrap();
+        // Through our processed file, as the service loads shards.
+        let servers: Vec<ShardServer> = db
+            .shards
+            .iter()
+            .map(|s| ShardServer::new(shard_from_bytes(write(s).unwrap()).unwrap()).unwrap())
+            .collect();
+        let keys = servers
+            .iter()
+            .map(|s| PreparedEvaluationKey::from_proto(s, &key).unwrap())
+            .collect();
+        Self {
+            client,
+            servers,
+            keys,
+        }
+    }
+
+    fn lookup(&self, keyword: &[u8], seed: u8) -> Option<Vec<u8>> {
+        let query = self
+            .client
+            .query(keyword, &mut NistAes128Ctr::new(&[seed; 32]))
+            .unwrap();
+        let s = query.shard_index;
+        let response = self.servers[s]
+            .respond(&query.encrypted, &self.keys[s])
+            .unwrap();
+        self.client.decrypt(keyword, &response).unwrap()
+    }
+}
+
+#[test]
+fn encrypted_queries_against_our_processed_transcript_database_find_every_sampled_keyword() {
+    let manifest = read_json("apple/pir/manifest.json");
+    for variant in manifest["pir"].as_array().expect("pir") {
+        let dir = format!("apple/{}", variant["directory"].as_str().expect("dir"));
+        let config = ProcessConfig::from_json(&text(&format!("{dir}/url-config.json"))).unwrap();
+        let rows =
+            rows_from_proto(text_format::parse(&text(&format!("{dir}/input.txtpb"))).unwrap());
+        let db = process(
+            rows.clone(),
+            &config,
+            &mut StdRng::seed_from_u64(4),
+            &no_progress,
+        )
+        .unwrap();
+        let deployment = Deployment::new(db);
+        // A spread of rows (every query costs a full expansion and scan), then the manifest's.
+        for (i, row) in rows.iter().enumerate().step_by(97) {
+            assert_eq!(
+                deployment.lookup(&row.keyword, i as u8),
+                Some(row.value.clone()),
+                "row {i}"
+            );
+        }
+        for group in variant["query_groups"].as_array().expect("groups") {
+            for query in group["queries"].as_array().expect("queries") {
+                let kw = query["keyword"].as_str().unwrap().as_bytes();
+                let expected = query["expected_value_hex"]
+                    .as_str()
+                    .map(|h| hex::decode(h).unwrap());
+                assert_eq!(deployment.lookup(kw, 200), expected);
+            }
+        }
+    }
+}
+
+#[test]
+fn encrypted_queries_reach_every_shard_of_a_sharded_blocklist_empty_ones_included() {
+    let rows = rows_from_blocklist(BLOCKLIST.as_bytes(), NEURLFILTER_VALUE).rows;
+    let config = ProcessConfig::from_json(
+        r#"{"inputDatabase":"blocklist.txt","outputDatabase":"url-SHARD_ID.bin",
+            "outputPirParameters":"url-SHARD_ID.params.txtpb",
+            "rlweParameters":"n_4096_logq_27_28_28_logt_5","sharding":{"shardCount":16},
+            "databaseType":"keyword"}"#,
+    )
+    .unwrap();
+    let db = process(
+        rows.clone(),
+        &config,
+        &mut StdRng::seed_from_u64(5),
+        &no_progress,
+    )
+    .unwrap();
+    assert!(
+        db.shards.iter().any(|s| s.present_count() == 0),
+        "an empty shard"
+    );
+    let deployment = Deployment::new(db);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            deployment.lookup(&row.keyword, i as u8),
+            Some(b"1".to_vec())
+        );
+    }
+    // Absent keywords until every shard, the empty ones too, has answered one.
+    let mut answered = [false; 16];
+    for i in 0..5000u32 {
+        let kw = format!("absent{i}.example");
+        let shard = deployment.client.shard_index(kw.as_bytes()).unwrap();
+        if !answered[shard] {
+            assert_eq!(deployment.lookup(kw.as_bytes(), 1), None, "{kw}");
+            answered[shard] = true;
+        }
+        if answered.iter().all(|&a| a) {
+            break;
+        }
+    }
+    assert!(answered.iter().all(|&a| a));
+}
+
+#[test]
+fn fixed_size_shards_collapse_into_a_repeated_shard_config_that_the_client_follows() {
+    let rows = rows_from_blocklist(BLOCKLIST.as_bytes(), NEURLFILTER_VALUE).rows;
+    let config = ProcessConfig::from_json(
+        r#"{"inputDatabase":"blocklist.txt","outputDatabase":"url-SHARD_ID.bin",
+            "outputPirParameters":"url-SHARD_ID.params.txtpb",
+            "rlweParameters":"n_4096_logq_27_28_28_logt_5","sharding":{"shardCount":3},
+            "cuckooTableArguments":{"bucketCount":{"fixedSize":{"bucketCount":8}}},
+            "databaseType":"keyword"}"#,
+    )
+    .unwrap();
+    let db = process(
+        rows.clone(),
+        &config,
+        &mut StdRng::seed_from_u64(6),
+        &no_progress,
+    )
+    .unwrap();
+    let pir_config = &db.usecase.pir_config;
+    assert!(pir_config.shard_configs.is_empty());
+    assert!(pir_config.pir_shard_configs.is_some());
+    let deployment = Deployment::new(db);
+    assert_eq!(deployment.client.shard_count(), 3);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            deployment.lookup(&row.keyword, i as u8),
+            Some(b"1".to_vec())
+        );
+    }
+    assert_eq!(deployment.lookup(b"absent.example", 1), None);
 }
