@@ -25,10 +25,15 @@ use serde::{Deserialize, Serialize};
 use crate::transport::{Request, Response, Role, Transport, TransportError};
 
 /// The User-Agent of an up-to-date iPhone (iOS ≥ 18.2 gets the modern config, §1.4.2).
-pub const DEFAULT_USER_AGENT: &str = "NEURLFilter/1.0 iOS/26.1 (iPhone17,1)";
+pub const DEFAULT_USER_AGENT: &str = "com.apple.ciphermld/1.0 iOS/26.1 (iPhone)";
 
 /// Tokens fetched at once when the queue is empty (as Apple's client does).
 const TOKEN_BATCH: usize = 4;
+
+/// Attempts per service request when the answer is retryable.
+const MAX_ATTEMPTS: u32 = 4;
+/// Back-off after the first failed attempt (grows linearly).
+const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 
 /// What went wrong, by step.
 #[derive(Debug, thiserror::Error)]
@@ -442,11 +447,43 @@ impl Device {
         Ok((secret, timestamp, true))
     }
 
+    /// POSTs to the service, retrying what the protocol says is retryable (503 with
+    /// Retry-After, a gateway's 502/504, a connection that failed) a bounded number of times,
+    /// each attempt with a fresh token.
     async fn post_service(
         &mut self,
         path: &str,
         body: Vec<u8>,
         step: &'static str,
+    ) -> Result<Response, DeviceError> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result = self.post_service_once(path, body.clone()).await;
+            let retryable = match &result {
+                Ok(resp) => matches!(resp.status, 502..=504),
+                Err(DeviceError::Transport(_)) => true,
+                Err(_) => false,
+            };
+            if !retryable || attempt >= MAX_ATTEMPTS {
+                return ok(step, result?);
+            }
+            let wait = match &result {
+                Ok(resp) => resp
+                    .header("retry-after")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map_or(RETRY_BACKOFF * attempt, |s| Duration::from_secs(s.min(5))),
+                Err(_) => RETRY_BACKOFF * attempt,
+            };
+            tracing::info!(step, attempt, ?wait, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn post_service_once(
+        &mut self,
+        path: &str,
+        body: Vec<u8>,
     ) -> Result<Response, DeviceError> {
         let mut headers = vec![
             ("user-identifier".to_owned(), self.state.user_id.clone()),
@@ -463,7 +500,7 @@ impl Device {
                 privacy_pass::format_private_token(&token),
             ));
         }
-        let resp = self
+        Ok(self
             .transport
             .send(Request {
                 role: Role::Service,
@@ -472,8 +509,7 @@ impl Device {
                 headers,
                 body,
             })
-            .await?;
-        ok(step, resp)
+            .await?)
     }
 
     /// One token per HTTP request; fetches a batch when the queue is empty.
