@@ -74,6 +74,8 @@ pub fn router(state: AppState, role: Role) -> Router {
     };
     let limit = state.limits.max_body_bytes;
     routes
+        // Apple's service answers a known path with the wrong method as an unknown route.
+        .method_not_allowed_fallback(not_found)
         .layer(middleware::map_response_with_state(
             limit,
             json_payload_too_large,
@@ -82,6 +84,10 @@ pub fn router(state: AppState, role: Role) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 /// The operator router: `/healthz`, `/readyz`, `/metrics`, `POST /admin/reload`.
