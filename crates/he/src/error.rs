@@ -191,6 +191,16 @@ pub enum Error {
         /// Largest allowed.
         high: i64,
     },
+    /// A key-switching context with more moduli than lazy accumulation allows.
+    #[error(
+        "{count} moduli in a key-switching context; fewer than {max} are allowed for these moduli and scalar width"
+    )]
+    LazyAccumulationExceeded {
+        /// Moduli in the context.
+        count: usize,
+        /// The accumulation budget (exclusive bound).
+        max: usize,
+    },
     /// The operation is not supported for these parameters yet.
     #[error("unsupported: {0}")]
     Unsupported(&'static str),

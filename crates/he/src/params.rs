@@ -98,6 +98,21 @@ pub fn max_log2_coefficient_modulus(
     }
 }
 
+/// How many products of residues a double-width accumulator holds for `moduli` (Apple's
+/// `maxLazyProductAccumulationCount`): ⌊(2^(2w) − 1 − q_max) / (q_max − 1)²⌋, w the scalar width.
+pub fn max_lazy_product_accumulation_count(moduli: &[u64], scalar: Scalar) -> usize {
+    let Some(&q_max) = moduli.iter().max() else {
+        return usize::MAX;
+    };
+    let q = u128::from(q_max);
+    let product = (q.saturating_sub(1)).pow(2).max(1);
+    let double_max = match scalar {
+        Scalar::U32 => u128::from(u64::MAX),
+        Scalar::U64 => u128::MAX,
+    };
+    usize::try_from(double_max.saturating_sub(q) / product).unwrap_or(usize::MAX)
+}
+
 /// Validated BFV encryption parameters for one scalar engine (Apple's
 /// `EncryptionParameters<Scalar>`). The last coefficient modulus is the key-switching modulus
 /// when there are at least two.
@@ -187,6 +202,22 @@ impl EncryptionParameters {
         for (i, &q) in coefficient_moduli.iter().enumerate() {
             if coefficient_moduli[..i].contains(&q) {
                 return Err(Error::DuplicateModulus(q));
+            }
+        }
+        // Apple's context creation: each key-switching context [q_0..q_i, p] must have fewer
+        // moduli than its lazy product-accumulation budget.
+        if let Some((&p, ciphertext)) = coefficient_moduli.split_last()
+            && !ciphertext.is_empty()
+        {
+            for i in 1..=ciphertext.len() {
+                let ks: Vec<u64> = ciphertext[..i].iter().copied().chain([p]).collect();
+                let max = max_lazy_product_accumulation_count(&ks, scalar);
+                if ks.len() >= max {
+                    return Err(Error::LazyAccumulationExceeded {
+                        count: ks.len(),
+                        max,
+                    });
+                }
             }
         }
         Ok(Self {

@@ -489,3 +489,30 @@ fn engine_limits_reserved_values_and_context_checks() {
         Err(Error::TooManyModuli { count: 33, max: 32 })
     ));
 }
+
+#[test]
+fn lazy_accumulation_budget_limits_the_moduli_count() {
+    use he::params::max_lazy_product_accumulation_count as lazy;
+    // Apple's PolyContextTests KATs (§7.6).
+    assert_eq!(
+        lazy(&[134_176_769, 268_369_921, 268_361_729], Scalar::U32),
+        256
+    );
+    assert_eq!(
+        lazy(
+            &[576_460_752_303_436_801, 576_460_752_303_439_873],
+            Scalar::U64
+        ),
+        1023
+    );
+    // 30-bit moduli under u32 allow 16 products, so at most 15 moduli per key-switching context.
+    let q = generate_primes(&[30; 16], false, 8);
+    assert!(q.iter().all(|&q| q < 1 << 30));
+    assert_eq!(lazy(&q, Scalar::U32), 16);
+    validate(8, 17, &q[..15], SecurityLevel::Unchecked, Scalar::U32).unwrap();
+    assert_eq!(
+        validate(8, 17, &q, SecurityLevel::Unchecked, Scalar::U32),
+        Err(Error::LazyAccumulationExceeded { count: 16, max: 16 })
+    );
+    validate(8, 17, &q, SecurityLevel::Unchecked, Scalar::U64).unwrap();
+}
