@@ -340,7 +340,7 @@ impl KeywordPirClient {
             let shard_keyword = shard_keyword.ok_or_else(|| {
                 ClientError::InvalidConfig(format!("shard {i} has no keyword_pir_params"))
             })?;
-            check_shape(&index, secret_key.ring.bytes_per_plaintext)?;
+            check_shape(&index, shard_keyword.hash_function_count, &secret_key.ring)?;
             // Apple's client takes the usecase's keyword parameters; shard 0 stands for them.
             keyword.get_or_insert(shard_keyword);
             shapes.push(ShardShape { index });
@@ -544,20 +544,38 @@ impl KeywordPirClient {
     }
 }
 
+/// Most ciphertexts a query may take (`MAX_QUERY_CIPHERTEXTS · N` expanded inputs): Apple's
+/// configurations need one or two, so a larger shape is a misconfigured or hostile server.
+pub const MAX_QUERY_CIPHERTEXTS: usize = 256;
+
 /// Rejects shapes whose queries would fall outside the hypercube (so a query never drops a
-/// one silently) or whose dimensions exceed the plaintexts they address.
-fn check_shape(index: &IndexPirParameter, bytes_per_plaintext: usize) -> Result<(), ClientError> {
+/// one silently), whose dimensions exceed the plaintexts they address, or whose queries would
+/// exceed [`MAX_QUERY_CIPHERTEXTS`].
+fn check_shape(
+    index: &IndexPirParameter,
+    hash_function_count: usize,
+    ring: &Ring,
+) -> Result<(), ClientError> {
     let plaintexts = index
         .entry_count
-        .div_ceil(index.entries_per_plaintext(bytes_per_plaintext));
+        .div_ceil(index.entries_per_plaintext(ring.bytes_per_plaintext));
+    let invalid = |why: &str| {
+        ClientError::Pir(PirError::InvalidParameters(format!(
+            "dimensions {:?} for {} entries of {} bytes: {why}",
+            index.dimensions, index.entry_count, index.entry_size
+        )))
+    };
     if index.plaintexts_per_chunk() < plaintexts
         || index.dimensions.iter().any(|&d| d > plaintexts.max(1))
     {
-        return Err(PirError::InvalidParameters(format!(
-            "dimensions {:?} do not fit {} entries of {} bytes",
-            index.dimensions, index.entry_count, index.entry_size
-        ))
-        .into());
+        return Err(invalid("they do not fit the entries"));
+    }
+    let inputs = index
+        .expanded_query_count()
+        .checked_mul(hash_function_count)
+        .ok_or_else(|| invalid("too many query inputs"))?;
+    if inputs.div_ceil(ring.degree()) > MAX_QUERY_CIPHERTEXTS {
+        return Err(invalid("a query would exceed 256 ciphertexts"));
     }
     Ok(())
 }

@@ -245,3 +245,43 @@ fn malformed_responses_are_typed_errors() {
         Err(pir::client::ClientError::InvalidResponse(_))
     ));
 }
+
+#[test]
+fn configs_a_client_cannot_follow_are_refused() {
+    let variant = variants().into_iter().next().expect("a variant");
+    let session = session(&variant);
+    let key = || secret_key(&variant, &session);
+    let with_shard = |edit: &dyn Fn(&mut api_pir::PirShardConfig)| {
+        let mut config = session.config.clone();
+        edit(&mut config.shard_configs[0]);
+        KeywordPirClient::from_pir_config(&config, key())
+    };
+    assert!(with_shard(&|_| {}).is_ok());
+    // A hypercube smaller than the entries it should address.
+    assert!(matches!(
+        with_shard(&|s| s.dimensions = vec![1, 1]),
+        Err(pir::client::ClientError::Pir(_))
+    ));
+    // A shape whose queries would be a quarter of a million ciphertexts.
+    assert!(matches!(
+        with_shard(&|s| {
+            s.num_entries = 1_000_000_000;
+            s.dimensions = vec![500_000_000, 1];
+        }),
+        Err(pir::client::ClientError::Pir(_))
+    ));
+    let mut no_shards = session.config.clone();
+    no_shards.shard_configs.clear();
+    assert!(matches!(
+        KeywordPirClient::from_pir_config(&no_shards, key()),
+        Err(pir::client::ClientError::InvalidConfig(_))
+    ));
+    let mut other_ring = session.config.clone();
+    if let Some(ep) = other_ring.encryption_parameters.as_mut() {
+        ep.plaintext_modulus = 37;
+    }
+    assert!(matches!(
+        KeywordPirClient::from_pir_config(&other_ring, key()),
+        Err(pir::client::ClientError::InvalidEncryptionParameters(_))
+    ));
+}
