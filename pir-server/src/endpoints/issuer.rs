@@ -70,6 +70,14 @@ pub async fn issue(
         ));
     };
     let tier = user_tier(&shared, &headers).await?;
+    // A body of the wrong size is malformed (400); the issuer's own checks give 422s.
+    if body.len() != privacy_pass::TOKEN_REQUEST_LEN {
+        return Err(ApiError::BadRequest(format!(
+            "TokenRequest must be {} bytes, got {}",
+            privacy_pass::TOKEN_REQUEST_LEN,
+            body.len()
+        )));
+    }
     // RSA blind signing takes milliseconds: off the reactor.
     let signed = tokio::task::spawn_blocking(move || {
         let mut rng = privacy_pass::rand_core::UnwrapErr(privacy_pass::SysRng);
