@@ -200,7 +200,7 @@ fn malformed_files_are_typed_errors() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn parse_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
@@ -220,6 +220,22 @@ proptest! {
         let at = at % file.len();
         file[at] ^= 1 << bit;
         prop_assert!(parse(&file).is_err());
+    }
+
+    #[test]
+    fn params_garbage_with_a_valid_checksum_never_panics(
+        at in 0usize..1_000_000, byte in any::<u8>()
+    ) {
+        let mut file = SMALL.clone();
+        let moduli = u32::from_le_bytes(file[28..32].try_into().unwrap()) as usize;
+        let params_len = u64::from_le_bytes(file[16..24].try_into().unwrap()) as usize;
+        let start = 64 + 8 * moduli;
+        file[start + at % params_len] = byte;
+        let file = rehash(file);
+        if let Ok(parsed) = parse(&file) {
+            let _ = parsed.to_shard();
+            let _ = shard_from_bytes(file);
+        }
     }
 
     #[test]
