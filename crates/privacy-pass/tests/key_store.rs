@@ -380,3 +380,69 @@ async fn redis_bad_content_is_a_typed_error() {
         .unwrap();
     assert!(store.load().await.is_err());
 }
+
+mod no_panic {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::sync::OnceLock;
+
+    use privacy_pass::{FileKeyStore, KeyStore as _, Tier, key_store};
+    use proptest::prelude::*;
+
+    use super::{T0, rng};
+
+    /// A valid two-tier key file, made once.
+    fn valid_document() -> &'static [u8] {
+        static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+        DOC.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = FileKeyStore::new(dir.path().join("k.json"));
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(key_store::open_or_create(
+                &store,
+                &mut rng(),
+                &[Tier::from("a"), Tier::from("b")],
+                T0,
+            ))
+            .unwrap();
+            std::fs::read(store.path()).unwrap()
+        })
+    }
+
+    /// Loads `bytes` as a key file: an error or a valid set, never a panic.
+    fn load(bytes: &[u8]) -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileKeyStore::new(dir.path().join("k.json"));
+        std::fs::write(store.path(), bytes).unwrap();
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        match rt.block_on(store.load()) {
+            Ok(set) => set.validate().is_ok(),
+            Err(_) => true,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            prop_assert!(load(&bytes));
+        }
+
+        #[test]
+        fn mutated_valid_document(at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let mut doc = valid_document().to_vec();
+            let i = at.index(doc.len());
+            doc[i] = byte;
+            prop_assert!(load(&doc));
+        }
+
+        #[test]
+        fn truncated_valid_document(at in any::<prop::sample::Index>()) {
+            let doc = valid_document();
+            prop_assert!(load(&doc[..at.index(doc.len())]));
+        }
+    }
+}
