@@ -9,4 +9,5 @@
 //!   (service + issuer) and ohttp-gateway started on loopback.
 
 pub mod device;
+pub mod stack;
 pub mod transport;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use urlfilter::device::{DEFAULT_USER_AGENT, Device, DeviceConfig, DeviceState, Verdict};
+use urlfilter::stack::{Stack, StackOptions};
 use urlfilter::transport::{BaseUrl, Transport};
 
 /// Exit status of `check`: like grep, 0 when something matched.
@@ -27,8 +28,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build the prefilter and PIR database from a blocklist and run pir-server (service +
+    /// issuer) and ohttp-gateway on 127.0.0.1; print what an app needs. Ctrl-C stops everything.
+    Up(UpArgs),
     /// Behave like a device: prefilter, sub-URLs, Bloom check, tokens, PIR; print the verdicts.
     Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// Blocklist, one URL or host per line.
+    #[arg(default_value = "examples/blocklist.txt")]
+    blocklist: PathBuf,
+    /// State that survives restarts: database, evaluation keys, issuer keys, OHTTP keys, user token.
+    #[arg(long, default_value = "urlfilter-data")]
+    data_dir: PathBuf,
+    /// PIR use case name (`<app bundle id>.url.filtering`).
+    #[arg(long, default_value = "urlfilter")]
+    usecase: String,
+    /// PIR service port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8080)]
+    service_port: u16,
+    /// OHTTP gateway port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8443)]
+    gateway_port: u16,
+    /// Directory holding the pir-server and ohttp-gateway binaries (default: next to this one).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -92,6 +118,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Up(args) => runtime.block_on(up(args)).map(|()| 0),
         Command::Check(args) => runtime.block_on(check(args)),
     };
     match result {
@@ -186,7 +213,7 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     }
     if let Some(path) = &args.state {
         let text = serde_json::to_string_pretty(device.state())?;
-        write_private(path, text.as_bytes())
+        urlfilter::stack::write_private(path, text.as_bytes())
             .with_context(|| format!("saving {}", path.display()))?;
     }
     Ok(if failed {
@@ -198,18 +225,79 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     })
 }
 
-/// Writes a file readable only by its owner (it holds secret keys), atomically.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let bin_dir = match args.bin_dir {
+        Some(d) => d,
+        None => std::env::current_exe()
+            .context("locating this binary")?
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .context("this binary has no directory")?,
+    };
+    let options = StackOptions {
+        blocklist: args.blocklist,
+        data_dir: args.data_dir,
+        usecase: args.usecase,
+        bin_dir,
+        service_port: args.service_port,
+        gateway_port: args.gateway_port,
+        ready_timeout: Duration::from_secs(120),
+    };
+    let stack = tokio::task::spawn_blocking(move || Stack::start(&options)).await??;
+    let i = &stack.info;
+    println!(
+        "urlfilter is up (data in {data}).
+
+  PIR service      {direct}  (direct; devices reach it as https://{name} through the gateway)
+  Issuer           {direct}  (same listener: /token-key-for-user-token, /issue)
+  OHTTP gateway    {gateway}
+  Key config       {keys}
+  Admin            {admin}/metrics, {gadmin}/metrics
+  Use case         {usecase}
+  User token       {token}
+
+  App configuration:
+    NEURLFilterManager.setConfiguration(
+      pirServerURL: https://{name},
+      pirPrivacyPassIssuerURL: https://{name},
+      pirAuthenticationToken: \"{token}\",
+      controlProviderBundleIdentifier: <your control provider's bundle id>)
+    (use case {usecase}; the relay needs the gateway {gateway} and key config {keys})
+
+  Try it:
+    urlfilter check https://www.apple.com/url-filter-test https://example.org/ \\
+      --service https://{name} --via-gateway {gateway} --usecase {usecase} --user-token {token}
+
+Ctrl-C stops everything.",
+        data = i.data_dir.display(),
+        direct = i.service_direct,
+        name = urlfilter::stack::SERVICE_NAME,
+        gateway = i.gateway,
+        keys = i.key_config,
+        admin = i.service_admin,
+        gadmin = i.gateway_admin,
+        usecase = i.usecase,
+        token = i.user_token,
+    );
+    let mut stack = stack;
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let stopped_by = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break None,
+            _ = sigterm.recv() => break None,
+            _ = tick.tick() => {
+                if let Some(name) = stack.exited() {
+                    break Some(name);
+                }
+            }
+        }
+    };
+    eprintln!("stopping");
+    tokio::task::spawn_blocking(move || stack.stop()).await?;
+    match stopped_by {
+        Some(name) => anyhow::bail!("{name} exited; see the logs in the data directory"),
+        None => Ok(()),
+    }
 }
