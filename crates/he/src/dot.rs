@@ -7,14 +7,9 @@ use std::sync::Arc;
 
 use crate::Error;
 use crate::behz::{Scalar, ntt_primes};
+use crate::kernel::{self, Backend};
 use crate::modulus::Modulus;
 use crate::poly::{Coeff, Eval, Poly, PolyContext};
-
-/// Products of canonical residues mod `q` that a u64 can sum without overflow.
-fn lazy_budget(q: Modulus) -> usize {
-    let max = u128::from(q.value() - 1).pow(2).max(1);
-    usize::try_from(u128::from(u64::MAX) / max).unwrap_or(usize::MAX)
-}
 
 /// `Σ_k ct_k ⊙ pt_k` over the pairs whose plaintext is present: `cts[k]` is an Eval ciphertext
 /// over `ctx`, `pts[k]` the `L · N` Eval residues of a plaintext (modulus after modulus) or
@@ -53,54 +48,43 @@ pub fn ct_pt(
             });
         }
     }
+    let backend = Backend::best();
     let mut out: Vec<Vec<Vec<u64>>> = vec![Vec::with_capacity(moduli.len()); poly_count];
     for (i, &q) in moduli.iter().enumerate() {
-        let m = u128::from(q.value());
-        let budget = lazy_budget(q);
-        // u64 partial sums of at most `budget` products, folded into reduced u128 sums; with a
-        // budget below 2 (moduli above 2^32) every product goes to u128 directly.
+        // Unreduced u64 sums of at most `budget` products, reduced in place (to below q, which
+        // the budget allows for) when full; moduli above 2^32 (budget 0) add term by term.
+        let budget = kernel::lazy_terms(q);
         let mut acc = vec![vec![0u64; n]; poly_count];
-        let mut wide = vec![vec![0u128; n]; poly_count];
         let mut pending = 0usize;
         for (ct, pt) in cts.iter().zip(pts) {
             let Some(pt) = pt else { continue };
             let prow = pt.get(i * n..(i + 1) * n).unwrap_or_default();
-            for ((a, w), poly) in acc.iter_mut().zip(&mut wide).zip(ct) {
+            if budget > 0 && pending == budget {
+                acc.iter_mut().for_each(|a| kernel::reduce(q, a));
+                pending = 0;
+            }
+            for (a, poly) in acc.iter_mut().zip(ct) {
                 let crow = poly.rows().get(i).map(Vec::as_slice).unwrap_or_default();
-                if budget < 2 {
-                    for ((s, &x), &y) in w.iter_mut().zip(crow).zip(prow) {
-                        *s = (*s + u128::from(x) * u128::from(y)) % m;
-                    }
+                if budget > 0 {
+                    kernel::mul_acc(backend, a, crow, prow);
                 } else {
                     for ((s, &x), &y) in a.iter_mut().zip(crow).zip(prow) {
-                        *s = s.wrapping_add(x.wrapping_mul(y));
+                        *s = q.add(*s, q.mul(x, y));
                     }
                 }
             }
             pending += 1;
-            if pending >= budget {
-                for (a, w) in acc.iter_mut().zip(&mut wide) {
-                    fold(m, a, w);
-                }
-                pending = 0;
-            }
         }
-        for ((a, w), o) in acc.iter_mut().zip(&mut wide).zip(&mut out) {
-            fold(m, a, w);
-            o.push(w.iter().map(|&v| v as u64).collect());
+        for (mut a, o) in acc.into_iter().zip(&mut out) {
+            if budget > 0 {
+                kernel::reduce(q, &mut a);
+            }
+            o.push(a);
         }
     }
     out.into_iter()
         .map(|rows| Poly::from_rows(ctx, rows))
         .collect()
-}
-
-/// Moves u64 partial sums into the reduced u128 sums (mod `m`).
-fn fold(m: u128, acc: &mut [u64], wide: &mut [u128]) {
-    for (a, w) in acc.iter_mut().zip(wide) {
-        *w = (*w + u128::from(*a)) % m;
-        *a = 0;
-    }
 }
 
 /// Precomputed bases for `Σ ct ⊗ ct'` of ciphertexts over one level `Q` (BEHZ, as
