@@ -1,7 +1,12 @@
 //! Plaintext encoding (spec bfv.md §5.1): Apple's transcript plaintexts (coefficient encoding,
 //! Coeff → Eval lift), SIMD slot semantics checked by direct evaluation and Galois rotation, round
 //! trips and bad input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use he::Error;
 use he::encoding::{Encoder, plaintext_from_eval, plaintext_to_eval, simd_slot_table};
