@@ -76,11 +76,11 @@ pub fn router(state: AppState, role: Role) -> Router {
     routes
         // Apple's service answers a known path with the wrong method as an unknown route.
         .method_not_allowed_fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::map_response_with_state(
             limit,
             json_payload_too_large,
         ))
-        .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
