@@ -246,7 +246,8 @@ fn ntt_and_primitive_roots() {
     }
 }
 
-/// §7.5: Coeff Galois KATs, and Eval Galois = NTT ∘ Coeff Galois for every odd element.
+/// §7.5: Coeff Galois KATs, Eval Galois = NTT ∘ Coeff Galois for every odd element, and the
+/// row-swap and rotation identities.
 #[test]
 fn galois_kats() {
     let kats = kats();
@@ -261,6 +262,20 @@ fn galois_kats() {
             let coeff = galois::apply(&ctx, &input, g).unwrap().ntt(&ctx);
             let eval = galois::apply_eval(&ctx, &input.clone().ntt(&ctx), g).unwrap();
             assert_eq!(coeff, eval, "element {g}");
+        }
+        // Swapping rows twice, and rotating by k then N/2 − k, are the identity in both forms.
+        let two_n = 2 * n as u64;
+        let power = |k: usize| (0..k).fold(1u64, |g, _| g * 3 % two_n);
+        let swap = two_n - 1;
+        let twice = galois::apply(&ctx, &galois::apply(&ctx, &input, swap).unwrap(), swap);
+        assert_eq!(twice.unwrap(), input);
+        for k in 1..n / 2 {
+            let (g1, g2) = (power(k), power(n / 2 - k));
+            let there = galois::apply(&ctx, &input, g1).unwrap();
+            assert_eq!(galois::apply(&ctx, &there, g2).unwrap(), input, "k={k}");
+            let eval = input.clone().ntt(&ctx);
+            let there = galois::apply_eval(&ctx, &eval, g1).unwrap();
+            assert_eq!(galois::apply_eval(&ctx, &there, g2).unwrap(), eval, "k={k}");
         }
     }
 }
