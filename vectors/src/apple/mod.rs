@@ -4,6 +4,7 @@
 
 mod files;
 mod he;
+mod pir;
 mod recompute;
 
 use std::path::Path;
@@ -51,6 +52,11 @@ pub fn run(dir: &Path) -> Result<Report, ManifestError> {
     if let Some(sets) = manifest.get("he").and_then(Value::as_array) {
         for set in sets {
             he::check(dir, set, &mut report);
+        }
+    }
+    if let Some(variants) = manifest.get("pir").and_then(Value::as_array) {
+        for variant in variants {
+            pir::check(dir, variant, &mut report);
         }
     }
     Ok(report)
