@@ -28,6 +28,28 @@ fn benches(c: &mut Criterion) {
     let file = FileNonceStore::open(&dir.path().join("nonces.redb")).unwrap();
     reserve_loop(c, &rt, "nonce_reserve/file_redb_durable", &file);
     reserve_loop(c, &rt, "nonce_reserve/memory", &MemoryNonceStore::new());
+    // 16 redemptions in flight at once: the writer answers them with shared commits.
+    let file = std::sync::Arc::new(file);
+    let mut i = 1u64 << 32;
+    c.bench_function("nonce_reserve/file_redb_durable/16_concurrent", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut tasks = Vec::new();
+                for _ in 0..16 {
+                    i += 1;
+                    let mut nonce = [0u8; 32];
+                    nonce[..8].copy_from_slice(&i.to_le_bytes());
+                    let s = file.clone();
+                    tasks.push(tokio::spawn(async move {
+                        s.reserve(&TokenKeyId([1; 32]), &nonce, 100, 1_000).await
+                    }));
+                }
+                for t in tasks {
+                    assert!(t.await.unwrap().unwrap());
+                }
+            })
+        })
+    });
 
     let keys = FileKeyStore::new(dir.path().join("issuer-keys.json"));
     let tiers = [Tier::from("tier1"), Tier::from("tier2")];

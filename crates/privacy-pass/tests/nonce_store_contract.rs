@@ -116,6 +116,36 @@ async fn file_store_ttl_follows_given_clock_and_purges() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_group_commits_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nonces.redb");
+    let store = Arc::new(FileNonceStore::open(&path).unwrap());
+    // 64 distinct nonces at once (answered by shared commits), each pair twice.
+    let mut tasks = Vec::new();
+    for i in 0..128u8 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            (
+                i % 64,
+                s.reserve(&ID, &[i % 64; 32], 100, 10_000).await.unwrap(),
+            )
+        }));
+    }
+    let mut wins = [0u8; 64];
+    for task in tasks {
+        let (n, won) = task.await.unwrap();
+        wins[usize::from(n)] += u8::from(won);
+    }
+    assert_eq!(wins, [1; 64], "each pair exactly once");
+    drop(store);
+    let reopened = FileNonceStore::open(&path).unwrap();
+    assert_eq!(reopened.count().unwrap(), 64);
+    for i in 0..64u8 {
+        assert!(!reopened.reserve(&ID, &[i; 32], 200, 10_000).await.unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_store_bad_file_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nonces.redb");
