@@ -69,7 +69,7 @@ impl Canonicalizer {
     /// The fast path: `None` whenever the line needs anything beyond it (non-ASCII, whitespace
     /// or control characters inside, userinfo, port, IPv6, wildcard, capitals in the host, an
     /// `xn--` label, a bad label, capitals or `%` after the host, the onboarding entry, or a
-    /// rejection of any kind).
+    /// rejection of any kind). One pass over the host and one over the rest.
     fn plain(&mut self, line: &[u8]) -> Option<Plain> {
         let s = line.trim_ascii();
         if s.is_empty() {
@@ -85,43 +85,79 @@ impl Canonicalizer {
         // Offsets below are relative to `line`.
         let base = line.len() - line.trim_ascii_start().len();
         let rest = base + scheme_len(s);
-        let after = line.get(rest..)?;
-        let auth_len = memchr::memchr3(b'/', b'?', b'#', after).unwrap_or(after.len());
-        let mut host = line.get(rest..rest + auth_len)?;
-        let dotted = host.last() == Some(&b'.');
-        if dotted {
-            host = host.get(..host.len() - 1)?;
-        }
-        if !is_plain_lowercase_host(host) {
+        let after = line.get(rest..base + s.len())?;
+
+        // The host: plain bytes up to the first `/`, `?` or `#`, labels checked on the way.
+        if after.starts_with(b"xn--") {
             return None;
         }
+        let mut i = 0;
+        let mut label_start = 0;
+        while let Some(&b) = after.get(i) {
+            if b == b'.' {
+                if i == label_start || i - label_start > MAX_LABEL_BYTES {
+                    return None;
+                }
+                label_start = i + 1;
+                if after
+                    .get(label_start..)
+                    .is_some_and(|l| l.starts_with(b"xn--"))
+                {
+                    return None;
+                }
+            } else if !is_host_byte(b) {
+                if !matches!(b, b'/' | b'?' | b'#') {
+                    return None;
+                }
+                break;
+            }
+            i += 1;
+        }
+        let last_label = i - label_start;
+        // An empty last label is the one trailing `.` the canonical form drops.
+        let dotted = last_label == 0;
+        let host_len = if dotted { i.checked_sub(1)? } else { i };
+        if host_len == 0 || host_len > MAX_HOST_BYTES || last_label > MAX_LABEL_BYTES {
+            return None;
+        }
+        let mut host = after.get(..host_len)?;
         let mut host_start = rest;
         while let Some(h) = host.strip_prefix(b"www.") {
             host = h;
             host_start += 4;
         }
-        let tail_start = rest + auth_len;
-        let tail_end = base + s.len();
-        let tail = line.get(tail_start..tail_end)?;
-        let tail = match memchr::memchr(b'#', tail) {
-            Some(i) => tail.get(..i)?,
-            None => tail,
-        };
-        if tail.iter().any(|&b| b.is_ascii_uppercase() || b == b'%') {
-            return None;
+
+        // Path and query: where the query and fragment start, and whether the path needs its
+        // slashes normalized.
+        let tail_start = rest + i;
+        let tail = after.get(i..)?;
+        let mut end = tail.len();
+        let mut query_at = None;
+        let mut double_slash = false;
+        let mut prev = 0u8;
+        for (j, &b) in tail.iter().enumerate() {
+            match b {
+                b'#' => {
+                    end = j;
+                    break;
+                }
+                b'A'..=b'Z' | b'%' => return None,
+                b'?' if query_at.is_none() => query_at = Some(j),
+                b'/' if prev == b'/' && query_at.is_none() => double_slash = true,
+                _ => {}
+            }
+            prev = b;
         }
-        let (path, query) = match memchr::memchr(b'?', tail) {
-            Some(i) => (tail.get(..i)?, tail.get(i + 1..)?),
-            None => (tail, &[][..]),
+        let path_len = query_at.unwrap_or(end);
+        let path = tail.get(..path_len)?;
+        let query = match query_at {
+            Some(q) => tail.get(q + 1..end)?,
+            None => &[][..],
         };
-        let path_ok = !path.ends_with(b"/") && memchr::memmem::find(path, b"//").is_none();
-        let end = if query.is_empty() {
-            tail_start + path.len()
-        } else {
-            tail_start + tail.len()
-        };
-        let out = if !dotted && path_ok {
-            Plain::Slice(host_start..end)
+        let normalized = !double_slash && !path.ends_with(b"/");
+        let out = if !dotted && normalized {
+            let entry_end = if query.is_empty() { path_len } else { end };
+            Plain::Slice(host_start..tail_start + entry_end)
         } else {
             self.buf.clear();
             self.buf.extend_from_slice(host);
@@ -171,34 +207,9 @@ fn scheme_len(s: &[u8]) -> usize {
     if s.starts_with(b"//") { 2 } else { 0 }
 }
 
-/// A host UTS #46 maps to itself and the DNS length rules accept: only `a-z 0-9 - _ .`, labels of
-/// 1 to 63 bytes, at most 253 bytes, no label starting with `xn--`.
-fn is_plain_lowercase_host(host: &[u8]) -> bool {
-    if host.is_empty() || host.len() > MAX_HOST_BYTES {
-        return false;
-    }
-    let mut label_len = 0usize;
-    for (i, &b) in host.iter().enumerate() {
-        match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {
-                if label_len == 0 && b == b'x' && host.get(i..i + 4) == Some(b"xn--") {
-                    return false;
-                }
-                label_len += 1;
-                if label_len > MAX_LABEL_BYTES {
-                    return false;
-                }
-            }
-            b'.' => {
-                if label_len == 0 {
-                    return false;
-                }
-                label_len = 0;
-            }
-            _ => return false,
-        }
-    }
-    label_len > 0
+/// The bytes of a host UTS #46 maps to itself: `a-z 0-9 - _` (and `.` between labels).
+fn is_host_byte(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_')
 }
 
 #[cfg(test)]

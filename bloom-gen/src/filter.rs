@@ -21,15 +21,16 @@ const DIRECT_MAX_BYTES: usize = 4 << 20;
 /// Cache-blocked fill: regions of 2^20 bits (128 KiB).
 const REGION_BITS_LOG2: u32 = 20;
 
-/// Cache-blocked fill: probes bucketed per pass (2^23 × 4 bytes = 32 MiB of buffers).
+/// Cache-blocked fill: probes bucketed per pass (2^23 × 4 bytes = 32 MiB of buckets, plus slack).
 const BATCH_PROBES_LOG2: u32 = 23;
 
-/// One worker's buckets for the cache-blocked fill, reused across passes.
+/// One worker's buckets for the cache-blocked fill, reused across passes: `cap` slots per
+/// region, and an overflow list for probes that find their region's bucket full.
 #[derive(Clone, Debug, Default)]
 struct Scratch {
-    offsets: Vec<usize>,
-    cursor: Vec<usize>,
+    lens: Vec<usize>,
     probes: Vec<u32>,
+    overflow: Vec<u32>,
 }
 
 /// Builds one filter. Insertion order does not matter and inserting twice is a no-op.
@@ -89,9 +90,9 @@ impl BloomBuilder {
     ///
     /// Small bitmaps (≤ 4 MiB, cache-resident) are filled directly. Larger ones are filled
     /// *cache-blocked*: for each batch of [`BloomBuilder::batch_len`] fingerprints, the rayon
-    /// workers compute every probe position and bucket them by 128 KiB region of the bitmap
-    /// (a counting sort into reused buffers, 32 MiB at most), then each region is filled by one
-    /// worker while it sits in L2. No atomics, no locks. Measured on 2 cores at 50 M entries
+    /// workers compute every probe position once and drop it into a fixed-size bucket for its
+    /// 128 KiB region of the bitmap (reused buffers, ~35 MiB), then each region is filled by
+    /// one worker while it sits in L2. No atomics, no locks. Measured on 2 cores at 50 M entries
     /// (86 MiB bitmap, 500 M probes): direct single-threaded 7–9 s, atomic `fetch_or` on shared
     /// `u64` words 9–10 s (every locked read-modify-write waits for its cache miss), per-thread
     /// halves of the bitmap 8–17 s, cache-blocked ~2–3 s.
@@ -118,28 +119,33 @@ impl BloomBuilder {
         }
         let sub = batch.len().div_ceil(workers).max(1);
         let used = batch.len().div_ceil(sub);
-        // Phase 1: bucket every probe by region (count, prefix sums, scatter).
+        // Probes are spread evenly over the regions (they are hash values mod bits), so a bucket
+        // of the mean plus 4 standard deviations almost never overflows; the rare probe that
+        // does (or every probe, for adversarial input) is kept aside and set at the end.
+        let mean = (sub * hashes as usize).div_ceil(regions);
+        let cap = mean + 4 * mean.isqrt() + 32;
+        // Phase 1: bucket every probe by region, in one pass.
         self.scratch[..used]
             .par_iter_mut()
             .zip(batch.par_chunks(sub))
             .for_each(|(s, chunk)| {
-                s.offsets.clear();
-                s.offsets.resize(regions + 1, 0);
-                for &fp in chunk {
-                    for idx in probes_with(Fingerprint::from_u64(fp), hashes, reducer) {
-                        s.offsets[(idx >> REGION_BITS_LOG2) as usize + 1] += 1;
-                    }
-                }
-                for r in 0..regions {
-                    s.offsets[r + 1] += s.offsets[r];
-                }
-                s.probes.resize(chunk.len() * hashes as usize, 0);
-                s.cursor.clone_from(&s.offsets);
+                s.lens.clear();
+                s.lens.resize(regions, 0);
+                s.probes.resize(regions * cap, 0);
+                s.overflow.clear();
                 for &fp in chunk {
                     for idx in probes_with(Fingerprint::from_u64(fp), hashes, reducer) {
                         let r = (idx >> REGION_BITS_LOG2) as usize;
-                        s.probes[s.cursor[r]] = idx;
-                        s.cursor[r] += 1;
+                        let Some(len) = s.lens.get_mut(r) else {
+                            continue;
+                        };
+                        match s.probes.get_mut(r * cap + *len) {
+                            Some(slot) if *len < cap => {
+                                *slot = idx;
+                                *len += 1;
+                            }
+                            _ => s.overflow.push(idx),
+                        }
                     }
                 }
             });
@@ -152,11 +158,17 @@ impl BloomBuilder {
             .for_each(|(r, region)| {
                 let base = (r as u32) << REGION_BITS_LOG2;
                 for s in scratch {
-                    for &idx in &s.probes[s.offsets[r]..s.offsets[r + 1]] {
+                    let len = s.lens.get(r).copied().unwrap_or(0);
+                    for &idx in s.probes.get(r * cap..r * cap + len).unwrap_or_default() {
                         set_bit(region, (idx - base) as usize);
                     }
                 }
             });
+        for s in scratch {
+            for &idx in &s.overflow {
+                set_bit(&mut self.bitmap, idx as usize);
+            }
+        }
     }
 
     /// The finished filter (no copy of the bitmap).

@@ -120,6 +120,17 @@ proptest! {
     }
 
     #[test]
+    fn fnv1a_x4_equals_four_single_hashes(
+        a in prop::collection::vec(any::<u8>(), 0..60),
+        b in prop::collection::vec(any::<u8>(), 0..60),
+        c in prop::collection::vec(any::<u8>(), 0..60),
+        d in prop::collection::vec(any::<u8>(), 0..60),
+    ) {
+        let got = bloom_gen::hash::fnv1a_32_x4([&a, &b, &c, &d]);
+        prop_assert_eq!(got, [fnv1a_ref(&a), fnv1a_ref(&b), fnv1a_ref(&c), fnv1a_ref(&d)]);
+    }
+
+    #[test]
     fn murmur3_matches_reference_and_crate(bytes in prop::collection::vec(any::<u8>(), 0..200), seed: u32) {
         let ours = bloom_gen::murmur3_x86_32(&bytes, seed);
         prop_assert_eq!(ours, mm3_ref(&bytes, seed));
@@ -213,26 +224,6 @@ proptest! {
     }
 
     #[test]
-    fn fast_canonicalizer_equals_parse_line(line in prop_oneof![
-        url_line(),
-        // Plain-looking lines, so the fast path is taken often, with the odd capital, escape,
-        // doubled slash, trailing dot, long label or `xn--` label that sends it back.
-        "([a-z]{1,5}://|//)?(www\\.){0,2}([a-z0-9_-]{1,12}\\.){0,3}[a-z0-9_-]{1,12}\\.?(/[a-zA-Z0-9._%-]{0,6}){0,4}/{0,2}(\\?[a-zA-Z0-9=&/?.%]{0,8})?(#[a-z/?]{0,4})?",
-        "[a-z]{60,66}\\.[a-z]{2,3}(/x)?",
-        "(xn--|www\\.|x|xn-)[a-z0-9-]{0,8}\\.(xn--)?[a-z]{1,4}",
-        "[ -~]{0,40}",
-        "[\t\r #]{0,3}[!-~]{0,30}[\t\r ]{0,3}",
-        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
-    ]) {
-        fast_equals_full(line.as_bytes())?;
-    }
-
-    #[test]
-    fn fast_canonicalizer_equals_parse_line_on_bytes(line in prop::collection::vec(prop::sample::select(b"abx-_.w/:@?#%A \t\r\xff\xc3\xbc".to_vec()), 0..30)) {
-        fast_equals_full(&line)?;
-    }
-
-    #[test]
     fn json_raw_plist_describe_the_same_bitmap(
         items in prop::collection::vec("[a-z0-9./?=]{1,30}", 1..40),
         seed in 1u32..,
@@ -274,6 +265,31 @@ proptest! {
 }
 
 proptest! {
+    // Cheap cases; many of them, since the fast path must agree on every line it accepts.
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn fast_canonicalizer_equals_parse_line(line in prop_oneof![
+        url_line(),
+        // Plain-looking lines, so the fast path is taken often, with the odd capital, escape,
+        // doubled slash, trailing dot, long label or `xn--` label that sends it back.
+        "([a-z]{1,5}://|//)?(www\\.){0,2}([a-z0-9_-]{1,12}\\.){0,3}[a-z0-9_-]{1,12}\\.?(/[a-zA-Z0-9._%-]{0,6}){0,4}/{0,2}(\\?[a-zA-Z0-9=&/?.%]{0,8})?(#[a-z/?]{0,4})?",
+        "[a-z]{60,66}\\.[a-z]{2,3}(/x)?",
+        "(xn--|www\\.|x|xn-)[a-z0-9-]{0,8}\\.(xn--)?[a-z]{1,4}",
+        "[ -~]{0,40}",
+        "[\t\r #]{0,3}[!-~]{0,30}[\t\r ]{0,3}",
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+    ]) {
+        fast_equals_full(line.as_bytes())?;
+    }
+
+    #[test]
+    fn fast_canonicalizer_equals_parse_line_on_bytes(line in prop::collection::vec(prop::sample::select(b"abx-_.w/:@?#%A \t\r\xff\xc3\xbc".to_vec()), 0..30)) {
+        fast_equals_full(&line)?;
+    }
+}
+
+proptest! {
     // Each case allocates an 8 MiB bitmap; fewer cases.
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -282,6 +298,24 @@ proptest! {
         let mut x = u64::from(seed) | 1;
         let fps: Vec<u64> = (0..n).map(|_| { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x }).collect();
         // Big enough (8 MiB) for the cache-blocked path.
+        let params = BloomParams::new(64 << 20, 7, Seed::new(seed).unwrap()).unwrap();
+        let mut seq = BloomBuilder::new(params);
+        for &fp in &fps {
+            seq.insert_fingerprint(Fingerprint::from_u64(fp));
+        }
+        let mut par = BloomBuilder::new(params);
+        par.insert_fingerprints_par(&fps);
+        prop_assert!(seq.finish().bitmap() == par.finish().bitmap());
+    }
+
+    #[test]
+    fn parallel_insert_with_clustered_probes_equals_sequential(n in 16_384usize..40_000, seed in 1u32.., spread in 0u32..4) {
+        // Every probe in a few regions: the buckets overflow and the overflow path must agree.
+        let mut x = u64::from(seed) | 1;
+        let fps: Vec<u64> = (0..n).map(|_| {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            ((x & 0x3f_ffff) << 32) | ((x >> 40) % u64::from(spread + 1))
+        }).collect();
         let params = BloomParams::new(64 << 20, 7, Seed::new(seed).unwrap()).unwrap();
         let mut seq = BloomBuilder::new(params);
         for &fp in &fps {

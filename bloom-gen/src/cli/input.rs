@@ -7,7 +7,8 @@
 
 use std::io::{self, Read};
 
-use bloom_gen::{Canonicalizer, Fingerprint, Parsed, Rejection, Seed};
+use bloom_gen::hash::fnv1a_32_x4;
+use bloom_gen::{Canonicalizer, Fingerprint, Parsed, Rejection, Seed, murmur3_x86_32};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
@@ -17,6 +18,10 @@ use super::{Exit, Failure, fail, open_input};
 
 /// Target batch size.
 pub const BATCH_BYTES: usize = 1 << 20;
+
+/// Bytes per `read` call; a batch overshoots [`BATCH_BYTES`] by at most this (plus one line),
+/// so its buffer never regrows and the buffers in flight stay ~10 MiB.
+const READ_BYTES: usize = 256 << 10;
 
 /// Longest partial line buffered across reads; longer lines are discarded unread.
 pub const MAX_CARRY: usize = 1 << 20;
@@ -71,7 +76,7 @@ impl<R: Read> Reader<R> {
     }
 
     fn refill(&mut self) -> io::Result<bool> {
-        self.buf.resize(BATCH_BYTES, 0);
+        self.buf.resize(READ_BYTES, 0);
         loop {
             match self.inner.read(&mut self.buf) {
                 Ok(0) => {
@@ -98,7 +103,7 @@ impl<R: Read> Reader<R> {
             data: self
                 .spare
                 .pop()
-                .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096)),
+                .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + READ_BYTES + 4096)),
             overlong: Vec::new(),
         };
         while batch.data.len() < BATCH_BYTES {
@@ -255,6 +260,7 @@ fn process(batch: &Batch, mode: Mode) -> Processed {
         ..Processed::default()
     };
     let mut canon = Canonicalizer::new();
+    let mut pending = mode.seed.map(Pending::new);
     let mut overlong = batch.overlong.iter().peekable();
     let mut start = 0;
     for (index, end) in memchr::memchr_iter(b'\n', &batch.data).enumerate() {
@@ -267,8 +273,8 @@ fn process(batch: &Batch, mode: Mode) -> Processed {
             continue;
         }
         let (fingerprints, entries) = (&mut out.fingerprints, &mut out.entries);
-        let emit = |e: &[u8]| match mode.seed {
-            Some(seed) => fingerprints.push(Fingerprint::of(e, seed).to_u64()),
+        let emit = |e: &[u8]| match &mut pending {
+            Some(p) => p.push(e, fingerprints),
             None => {
                 entries.extend_from_slice(e);
                 entries.push(b'\n');
@@ -289,7 +295,55 @@ fn process(batch: &Batch, mode: Mode) -> Processed {
             }
         }
     }
+    if let Some(p) = &mut pending {
+        p.flush(&mut out.fingerprints);
+    }
     out
+}
+
+/// Entries waiting to be fingerprinted four at a time ([`fnv1a_32_x4`]); each is copied into
+/// its slot, since the canonicalizer's buffer is reused by the next line.
+struct Pending {
+    seed: Seed,
+    slots: [Vec<u8>; 4],
+    len: usize,
+}
+
+impl Pending {
+    fn new(seed: Seed) -> Self {
+        Self {
+            seed,
+            slots: Default::default(),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, entry: &[u8], out: &mut Vec<u64>) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            slot.clear();
+            slot.extend_from_slice(entry);
+            self.len += 1;
+        }
+        if self.len == self.slots.len() {
+            self.flush(out);
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<u64>) {
+        let [a, b, c, d] = &self.slots;
+        if self.len == 4 {
+            let h1 = fnv1a_32_x4([a, b, c, d]);
+            for (h1, e) in h1.into_iter().zip(&self.slots) {
+                let h2 = murmur3_x86_32(e, self.seed.get());
+                out.push(Fingerprint { h1, h2 }.to_u64());
+            }
+        } else {
+            for e in self.slots.iter().take(self.len) {
+                out.push(Fingerprint::of(e, self.seed).to_u64());
+            }
+        }
+        self.len = 0;
+    }
 }
 
 /// `--verbatim`: only the line ending goes; blank and `#` lines are still skipped. Strings that

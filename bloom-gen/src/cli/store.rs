@@ -7,7 +7,7 @@
 //! one partition. The files live in a temporary directory (`$TMPDIR`) removed on drop.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 
 use anyhow::Context;
 
@@ -16,6 +16,9 @@ pub const PARTS: usize = 64;
 
 /// Most fingerprints read back at once (8 MiB).
 const READ_CHUNK: usize = 1 << 20;
+
+/// Bytes per read when feeding the builder.
+const READ_BYTES: usize = 1 << 20;
 
 pub enum Store {
     Memory { fps: Vec<u64>, spill_after: usize },
@@ -178,22 +181,28 @@ impl Distinct {
         match self {
             Distinct::Memory(fps) => f(fps),
             Distinct::Spilled { paths, .. } => {
+                // Read 1 MiB at a time into the chunk, so only the chunk itself is large.
                 let chunk_len = chunk_len.clamp(1, READ_CHUNK);
-                let mut chunk = Vec::with_capacity(chunk_len);
-                let mut bytes = vec![0u8; chunk_len * 8];
+                let mut chunk = Vec::with_capacity(chunk_len + READ_BYTES / 8);
+                let mut bytes = vec![0u8; READ_BYTES];
                 for path in paths {
-                    let mut r = BufReader::new(File::open(path)?);
+                    let mut r = File::open(path)?;
                     loop {
                         let n = read_full(&mut r, &mut bytes)?;
-                        if n == 0 {
-                            break;
-                        }
-                        chunk.clear();
                         chunk.extend(bytes[..n - n % 8].chunks_exact(8).map(|c| {
                             u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
                         }));
-                        f(&chunk);
+                        if chunk.len() >= chunk_len {
+                            f(&chunk);
+                            chunk.clear();
+                        }
+                        if n < bytes.len() {
+                            break;
+                        }
                     }
+                }
+                if !chunk.is_empty() {
+                    f(&chunk);
                 }
             }
         }
