@@ -1,33 +1,42 @@
 //! What the issuer endpoints need (pir-protocol.md §1.8; ohttp-privacy-pass.md §5–§6): the
-//! per-tier signing keys, the user-token allow-list, and the `issuer-request-uri` to publish;
-//! plus the key directory both roles read: `<tier>.der` (PKCS#8, mode 0600, issuer only) and
-//! `<tier>.spki` (public, what a service-only replica verifies tokens with).
+//! issuer built from the persistent key set, the user-token allow-list, and the
+//! `issuer-request-uri` to publish; plus the key-set backends both roles open (a 0600 file for
+//! one host, Redis for replicas), so the service verifies tokens with exactly the keys the issuer
+//! signs and lists.
 //!
 //! Keys are created on first start and then kept, so tokens devices hold stay valid across
 //! restarts (Apple's example regenerates them on every start).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use privacy_pass::{HashedUserTokens, Issuer, IssuerKey, PublicKey, SigningKey, Tier};
+use privacy_pass::{
+    FileKeyStore, HashedUserTokens, Issuer, KeySet, KeyStore as _, PublicKey, RedisKeyStore, Tier,
+};
 
 /// Issuer keys and user tokens.
 pub struct IssuerState {
     pub issuer: Issuer,
     pub users: HashedUserTokens,
     pub request_uri: String,
-    pub tiers: Vec<Tier>,
 }
 
 impl std::fmt::Debug for IssuerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IssuerState")
             .field("request_uri", &self.request_uri)
-            .field("tiers", &self.tiers)
             .finish_non_exhaustive()
     }
 }
 
-/// Why the issuer's keys could not be loaded or created.
+/// Where the issuer's key set lives.
+pub enum IssuerKeys {
+    /// One file (mode 0600, atomic replace, locked): a single host.
+    File(FileKeyStore),
+    /// Shared by every replica.
+    Redis(RedisKeyStore),
+}
+
+/// Why the key set could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IssuerKeyError {
@@ -36,120 +45,57 @@ pub enum IssuerKeyError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
-    Key {
-        path: PathBuf,
-        source: privacy_pass::Error,
-    },
-    #[error("issuer: {0}")]
-    Issuer(privacy_pass::Error),
+    #[error("issuer key set: {0}")]
+    Keys(#[from] privacy_pass::Error),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IssuerKeyError + '_ {
-    move |source| IssuerKeyError::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
-
-/// How many fresh keys to try before giving up on distinct truncated key ids (a collision is a
-/// 1-in-256 event per pair).
-const KEY_ATTEMPTS: usize = 64;
-
-/// Loads `<dir>/<tier>.der` for each tier, creating missing keys (with distinct truncated ids) and
-/// writing their `.spki` beside them.
-///
-/// # Errors
-/// [`IssuerKeyError`] for unreadable or corrupt key files.
-pub fn load_or_create_keys(dir: &Path, tiers: &[Tier]) -> Result<Issuer, IssuerKeyError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut rng = privacy_pass::rand_core::UnwrapErr(privacy_pass::SysRng);
-    let mut keys: Vec<IssuerKey> = Vec::with_capacity(tiers.len());
-    for tier in tiers {
-        let path = dir.join(format!("{}.der", tier.0));
-        let key = match std::fs::read(&path) {
-            Ok(der) => SigningKey::from_der(&der).map_err(|source| IssuerKeyError::Key {
-                path: path.clone(),
+impl IssuerKeys {
+    /// The file store at `path` (its directory is created).
+    ///
+    /// # Errors
+    /// [`IssuerKeyError::Io`] when the directory cannot be created.
+    pub fn file(path: PathBuf) -> Result<Self, IssuerKeyError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| IssuerKeyError::Io {
+                path: dir.to_owned(),
                 source,
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = fresh_key(&mut rng, &keys, &path)?;
-                let der = key.to_der().map_err(|source| IssuerKeyError::Key {
-                    path: path.clone(),
-                    source,
-                })?;
-                write_private(&path, &der)?;
-                key
-            }
-            Err(e) => return Err(io(&path)(e)),
-        };
-        let spki_path = dir.join(format!("{}.spki", tier.0));
-        std::fs::write(&spki_path, key.public_key().spki()).map_err(io(&spki_path))?;
-        keys.push(IssuerKey {
-            tier: tier.clone(),
-            key,
-            not_before: None,
-        });
-    }
-    Issuer::new(keys).map_err(IssuerKeyError::Issuer)
-}
-
-fn fresh_key(
-    rng: &mut privacy_pass::rand_core::UnwrapErr<privacy_pass::SysRng>,
-    existing: &[IssuerKey],
-    path: &Path,
-) -> Result<SigningKey, IssuerKeyError> {
-    let mut last = None;
-    for _ in 0..KEY_ATTEMPTS {
-        let key = SigningKey::generate(rng).map_err(|source| IssuerKeyError::Key {
-            path: path.to_owned(),
-            source,
-        })?;
-        let truncated = key.public_key().key_id().truncated();
-        if existing
-            .iter()
-            .all(|k| k.key.public_key().key_id().truncated() != truncated)
-        {
-            return Ok(key);
+            })?;
         }
-        last = Some(key);
+        Ok(Self::File(FileKeyStore::new(path)))
     }
-    // Practically unreachable; Issuer::new reports the duplicate.
-    last.ok_or(IssuerKeyError::Issuer(privacy_pass::Error::Key(
-        "no key generated",
-    )))
+
+    /// The stored set, first creating an active key for each tier that has none (the issuer's
+    /// start-up).
+    ///
+    /// # Errors
+    /// Store failures and corrupt sets.
+    pub async fn open_or_create(&self, tiers: &[Tier], now: u64) -> Result<KeySet, IssuerKeyError> {
+        let mut rng = privacy_pass::rand_core::UnwrapErr(privacy_pass::SysRng);
+        Ok(match self {
+            Self::File(s) => privacy_pass::key_store::open_or_create(s, &mut rng, tiers, now).await,
+            Self::Redis(s) => {
+                privacy_pass::key_store::open_or_create(s, &mut rng, tiers, now).await
+            }
+        }?)
+    }
+
+    /// The keys tokens may be signed with (active and retiring), for a verifier.
+    ///
+    /// # Errors
+    /// Store failures and corrupt sets.
+    pub async fn verifier_keys(&self) -> Result<Vec<(PublicKey, Tier)>, IssuerKeyError> {
+        let set = match self {
+            Self::File(s) => s.load().await,
+            Self::Redis(s) => s.load().await,
+        }?;
+        Ok(set.verifier_keys())
+    }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), IssuerKeyError> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(io(path))?;
-    file.write_all(bytes).map_err(io(path))?;
-    file.sync_all().map_err(io(path))
-}
-
-/// The public keys in `<dir>/<tier>.spki`, for verifying tokens.
+/// The issuer for a key set: active keys sign, staged and retiring ones are listed.
 ///
 /// # Errors
-/// [`IssuerKeyError`] for a missing or corrupt file.
-pub fn load_public_keys(
-    dir: &Path,
-    tiers: &[Tier],
-) -> Result<Vec<(PublicKey, Tier)>, IssuerKeyError> {
-    tiers
-        .iter()
-        .map(|tier| {
-            let path = dir.join(format!("{}.spki", tier.0));
-            let spki = std::fs::read(&path).map_err(io(&path))?;
-            let key = PublicKey::from_spki(&spki)
-                .map_err(|source| IssuerKeyError::Key { path, source })?;
-            Ok((key, tier.clone()))
-        })
-        .collect()
+/// [`IssuerKeyError::Keys`] for a set the issuer cannot use (e.g. duplicate truncated ids).
+pub fn issuer_from(set: &KeySet) -> Result<Issuer, IssuerKeyError> {
+    Ok(Issuer::from_records(set.records())?)
 }

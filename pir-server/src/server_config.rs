@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub auth: Auth,
     pub issuer: Option<IssuerConfig>,
     #[serde(default)]
+    pub issuer_keys: IssuerKeysConfig,
+    #[serde(default)]
     pub reports: Reports,
     #[serde(default, rename = "usecase")]
     pub usecases: Vec<UsecaseConfigEntry>,
@@ -131,10 +133,6 @@ impl Default for KeyStoreConfig {
 pub struct Auth {
     /// `false` only for local testing: every request is served without a token.
     pub enabled: bool,
-    /// Directory with `<tier>.spki` public keys (the issuer writes them).
-    pub key_dir: PathBuf,
-    /// Tiers whose keys are accepted.
-    pub tiers: Vec<String>,
     /// Spent-nonce store: unset = in memory (one replica); a Redis URL to share it.
     pub nonce_redis_url: Option<String>,
     /// Seconds a spent nonce is remembered; must cover a key's lifetime.
@@ -145,8 +143,6 @@ impl Default for Auth {
     fn default() -> Self {
         Self {
             enabled: true,
-            key_dir: PathBuf::from("data/issuer"),
-            tiers: vec!["tier1".into()],
             nonce_redis_url: None,
             nonce_ttl_secs: 7 * 24 * 3600,
         }
@@ -162,9 +158,6 @@ pub struct IssuerConfig {
     pub request_uri: String,
     /// JSON `{"user-tokens":[{"sha256":"<hex>","tier":"tier1"}]}`.
     pub user_tokens: PathBuf,
-    /// Directory of the per-tier keys (`<tier>.der`, 0600; created when missing).
-    #[serde(default = "default_issuer_dir")]
-    pub key_dir: PathBuf,
     /// Tiers to issue for.
     #[serde(default = "default_tiers")]
     pub tiers: Vec<String>,
@@ -173,11 +166,30 @@ pub struct IssuerConfig {
 fn default_request_uri() -> String {
     "/issue".into()
 }
-fn default_issuer_dir() -> PathBuf {
-    PathBuf::from("data/issuer")
-}
 fn default_tiers() -> Vec<String> {
     vec!["tier1".into()]
+}
+
+/// Where the issuer's key set lives; the service reads the same set to verify tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IssuerKeysConfig {
+    /// Key-set file (mode 0600), used when `redis_url` is not set.
+    pub file: PathBuf,
+    /// Redis/Valkey URL, for several replicas.
+    pub redis_url: Option<String>,
+    /// The Redis key holding the set.
+    pub redis_key: String,
+}
+
+impl Default for IssuerKeysConfig {
+    fn default() -> Self {
+        Self {
+            file: PathBuf::from("data/issuer-keys.json"),
+            redis_url: None,
+            redis_key: "pir:issuer-keys".into(),
+        }
+    }
 }
 
 /// Where `/report` bodies go.
@@ -285,9 +297,6 @@ impl ServerConfig {
         }
         if self.key_store.ttl_secs == 0 {
             return bad("key_store.ttl_secs must be ≥ 1".into());
-        }
-        if self.auth.enabled && self.auth.tiers.is_empty() {
-            return bad("auth.tiers is empty while auth is enabled".into());
         }
         if let Some(issuer) = &self.issuer
             && issuer.tiers.is_empty()

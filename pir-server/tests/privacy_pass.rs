@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
-use pir_server::issuer_state::{IssuerState, load_or_create_keys, load_public_keys};
+use pir_server::issuer_state::{IssuerKeys, IssuerState, issuer_from};
 use pir_server::key_store::system_clock;
 use pir_server::token_auth::{NonceBackend, TokenAuth};
 use privacy_pass::{
@@ -20,9 +20,10 @@ use privacy_pass::{
     begin_token, format_private_token, rand_core::UnwrapErr,
 };
 
-fn secured(dir: &std::path::Path) -> Router {
+async fn secured(dir: &std::path::Path) -> Router {
     let tiers = [Tier::from("tier1")];
-    let issuer = load_or_create_keys(&dir.join("issuer"), &tiers).unwrap();
+    let keys = IssuerKeys::file(dir.join("issuer/keys.json")).unwrap();
+    let set = keys.open_or_create(&tiers, 1_767_225_600).await.unwrap();
     let users = HashedUserTokens::from_json(&format!(
         r#"{{"user-tokens":[{{"sha256":"{}","tier":"tier1"}}]}}"#,
         hex::encode(HashedUserTokens::hash("AAAA"))
@@ -30,16 +31,15 @@ fn secured(dir: &std::path::Path) -> Router {
     .unwrap();
     let mut state = state(dir);
     state.auth = Some(Arc::new(TokenAuth::new(
-        load_public_keys(&dir.join("issuer"), &tiers).unwrap(),
+        keys.verifier_keys().await.unwrap(),
         NonceBackend::Memory(MemoryNonceStore::new()),
         3600,
         system_clock(),
     )));
     state.issuer = Some(Arc::new(IssuerState {
-        issuer,
+        issuer: issuer_from(&set).unwrap(),
         users,
         request_uri: "https://issuer.example.net/issue".into(),
-        tiers: tiers.to_vec(),
     }));
     service(state)
 }
@@ -102,7 +102,7 @@ fn config_with(authorization: Option<&str>) -> Request<Body> {
 #[tokio::test]
 async fn tokens_work_once_and_bad_credentials_get_apples_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let router = secured(dir.path());
+    let router = secured(dir.path()).await;
     let token = fetch_token(&router).await;
 
     let (status, body) = call(&router, config_with(Some(&token))).await;
@@ -144,7 +144,7 @@ async fn tokens_work_once_and_bad_credentials_get_apples_answers() {
 #[tokio::test]
 async fn issuer_refuses_unknown_users_and_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let router = secured(dir.path());
+    let router = secured(dir.path()).await;
     for bearer in [None, Some("BBBB")] {
         let (status, body) = call(&router, get("/token-key-for-user-token", bearer)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -176,14 +176,14 @@ async fn issuer_refuses_unknown_users_and_bad_requests() {
 async fn issuer_keys_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let first = call(
-        &secured(dir.path()),
+        &secured(dir.path()).await,
         get("/token-key-for-user-token", Some("AAAA")),
     )
     .await
     .1;
-    let token = fetch_token(&secured(dir.path())).await;
+    let token = fetch_token(&secured(dir.path()).await).await;
     // A third "process": the same key, and a token from the second one still redeems.
-    let router = secured(dir.path());
+    let router = secured(dir.path()).await;
     let again = call(&router, get("/token-key-for-user-token", Some("AAAA")))
         .await
         .1;
@@ -195,7 +195,7 @@ async fn issuer_keys_survive_a_restart() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(dir.path().join("issuer/tier1.der"))
+        let mode = std::fs::metadata(dir.path().join("issuer/keys.json"))
             .unwrap()
             .permissions()
             .mode();

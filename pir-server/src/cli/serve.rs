@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use pir_server::compute_pool::ComputePool;
-use pir_server::issuer_state::{IssuerState, load_or_create_keys, load_public_keys};
+use pir_server::issuer_state::{IssuerKeys, IssuerState, issuer_from};
 use pir_server::key_store::{EmbeddedKeyStore, KeyStore, RedisKeyStore, system_clock};
 use pir_server::server_config::ServerConfig;
 use pir_server::token_auth::{NonceBackend, TokenAuth};
@@ -130,6 +130,15 @@ async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Fail
     };
     state.report_dir = config.reports.directory.clone();
 
+    let issuer_keys = match &config.issuer_keys.redis_url {
+        Some(url) => IssuerKeys::Redis(
+            privacy_pass::RedisKeyStore::connect(url, &config.issuer_keys.redis_key)
+                .await
+                .context("connecting to the Redis issuer key store")
+                .exit(Exit::Load)?,
+        ),
+        None => IssuerKeys::file(config.issuer_keys.file.clone()).exit(Exit::Load)?,
+    };
     // The issuer first: it creates the keys the service's verifier reads.
     if matches!(role, Role::Issuer | Role::All) {
         let issuer = config
@@ -142,7 +151,10 @@ async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Fail
             .iter()
             .map(|t| Tier::from(t.as_str()))
             .collect();
-        let keys = load_or_create_keys(&issuer.key_dir, &tiers).exit(Exit::Load)?;
+        let set = issuer_keys
+            .open_or_create(&tiers, (system_clock())())
+            .await
+            .exit(Exit::Load)?;
         let users_json = std::fs::read_to_string(&issuer.user_tokens)
             .with_context(|| format!("reading {}", issuer.user_tokens.display()))
             .exit(Exit::Load)?;
@@ -150,20 +162,19 @@ async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Fail
             .with_context(|| format!("parsing {}", issuer.user_tokens.display()))
             .exit(Exit::Load)?;
         state.issuer = Some(Arc::new(IssuerState {
-            issuer: keys,
+            issuer: issuer_from(&set).exit(Exit::Load)?,
             users,
             request_uri: issuer.request_uri.clone(),
-            tiers,
         }));
     }
     if matches!(role, Role::Service | Role::All) && config.auth.enabled {
-        let tiers: Vec<Tier> = config
-            .auth
-            .tiers
-            .iter()
-            .map(|t| Tier::from(t.as_str()))
-            .collect();
-        let keys = load_public_keys(&config.auth.key_dir, &tiers).exit(Exit::Load)?;
+        let keys = issuer_keys.verifier_keys().await.exit(Exit::Load)?;
+        if keys.is_empty() {
+            return Err(anyhow::anyhow!(
+                "no issuer keys to verify tokens with: start the issuer first, or disable auth"
+            ))
+            .exit(Exit::Load);
+        }
         let nonces = match &config.auth.nonce_redis_url {
             Some(url) => NonceBackend::Redis(
                 RedisNonceStore::connect(url, "pir:nonce:")
