@@ -14,7 +14,7 @@ use he::keygen;
 use he::keyswitch;
 use he::poly::{Coeff, Eval, Poly, PolyContext};
 use he::rng::NistAes128Ctr;
-use he::{modswitch, sample, serialize};
+use he::{dot, modswitch, sample, serialize};
 
 const N: usize = 4096;
 const T: u64 = 17;
@@ -51,19 +51,21 @@ fn benches(c: &mut Criterion) {
         bench.iter(|| ea.iter().map(|p| p.mul(&pt, &ct)).collect::<Vec<_>>())
     });
 
-    // The database scan: Σ ct_i × pt_i over SCAN plaintexts, one output ciphertext.
+    // The database scan as the PIR server runs it (`dot::ct_pt`): Σ ct_i ⊙ pt_i over SCAN
+    // distinct plaintexts (streamed from memory, as a shard's are), one output ciphertext.
     let cts: Vec<Vec<Poly<Eval>>> = (0..SCAN).map(|_| ea.clone()).collect();
-    let pts: Vec<Poly<Eval>> = (0..SCAN).map(|_| pt.clone()).collect();
-    c.bench_function("ct_pt_mac/n4096/300", |bench| {
-        bench.iter(|| {
-            let mut acc: Vec<Poly<Eval>> = ea.iter().map(|p| p.mul(&pts[0], &ct)).collect();
-            for (c, p) in cts.iter().zip(&pts).skip(1) {
-                for (s, x) in acc.iter_mut().zip(c) {
-                    *s = s.add(&x.mul(p, &ct), &ct);
-                }
-            }
-            acc
+    let flat: Vec<Vec<u64>> = (0..SCAN)
+        .map(|k| {
+            let rot = k % N;
+            pt.rows()
+                .iter()
+                .flat_map(|r| r[rot..].iter().chain(&r[..rot]).copied())
+                .collect()
         })
+        .collect();
+    let pts: Vec<Option<&[u64]>> = flat.iter().map(|p| Some(p.as_slice())).collect();
+    c.bench_function("ct_pt_mac/n4096/300", |bench| {
+        bench.iter(|| dot::ct_pt(&ct, &cts, &pts, 2).unwrap())
     });
 
     let key = keygen::evaluation_key(

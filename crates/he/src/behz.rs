@@ -101,8 +101,9 @@ fn fbc_y_scaled(rows: &[Vec<u64>], from: &[Modulus], k: &[u64]) -> Vec<Vec<u64>>
         .enumerate()
         .map(|(i, (row, &a))| {
             let c = a.mul(a.inv(hat_mod(from, i, a)), k.get(i).copied().unwrap_or(1));
-            let cs = a.shoup(c);
-            row.iter().map(|&x| a.mul_shoup(x, c, cs)).collect()
+            let mut y = row.clone();
+            kernel::mul_const(Backend::best(), a, &mut y, (c, a.shoup(c)));
+            y
         })
         .collect()
 }
@@ -320,8 +321,9 @@ impl Behz {
                     .zip(e.moduli())
                     .map(|(r, m)| {
                         let t = m.reduce(self.t);
-                        let ts = m.shoup(t);
-                        r.iter().map(|&x| m.mul_shoup(x, t, ts)).collect()
+                        let mut r = r.clone();
+                        kernel::mul_const(Backend::best(), m, &mut r, (t, m.shoup(t)));
+                        r
                     })
                     .collect();
                 let scaled = Poly::<Eval>::from_rows(e, rows)?.intt(e);

@@ -62,20 +62,38 @@ pub fn mod_switch_down_to_single(
     ctx: &Arc<PolyContext>,
     polys: &[Poly<Coeff>],
 ) -> Result<(Arc<PolyContext>, Vec<Poly<Coeff>>), Error> {
-    let mut ctx = Arc::clone(ctx);
-    let mut polys = polys.to_vec();
-    while ctx.len() > 1 {
-        let mut next_ctx = Arc::clone(&ctx);
-        let mut next = Vec::with_capacity(polys.len());
-        for p in &polys {
-            let (c, q) = divide_and_round_q_last(&ctx, p)?;
-            next_ctx = c;
-            next.push(q);
-        }
-        ctx = next_ctx;
-        polys = next;
+    if ctx.len() <= 1 {
+        return Ok((Arc::clone(ctx), polys.to_vec()));
     }
-    Ok((ctx, polys))
+    let moduli: Vec<Modulus> = ctx.moduli().collect();
+    let out = polys
+        .iter()
+        .map(|p| {
+            let Some((last, rest)) = p
+                .rows()
+                .split_last()
+                .filter(|_| p.rows().len() == moduli.len())
+            else {
+                return Err(Error::CountMismatch {
+                    what: "polynomial rows",
+                    expected: moduli.len(),
+                    got: p.rows().len(),
+                });
+            };
+            // Each step divides the remaining rows in place by the next modulus down.
+            let mut rows = divide_and_round_rows(&moduli, rest.to_vec(), last);
+            while rows.len() > 1 {
+                let Some(last) = rows.pop() else { break };
+                rows = divide_and_round_rows(
+                    moduli.get(..=rows.len()).unwrap_or(&moduli),
+                    rows,
+                    &last,
+                );
+            }
+            Ok(Poly::from_rows_unchecked(rows))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((ctx.prefix(1)?, out))
 }
 
 fn ceil_log2(x: u64) -> i64 {
@@ -110,6 +128,22 @@ mod tests {
     #[test]
     fn skip_lsbs_for_the_transcript_set() {
         assert_eq!(skip_lsbs_for_decryption(134176769, 17, 4096), [19, 11]);
+    }
+
+    #[test]
+    fn down_to_single_is_repeated_single_steps() {
+        // Three NTT-sized moduli, the largest first so the divided-out residues exceed q0.
+        let ctx = PolyContext::new(4, &[40961, 12289, 17]).unwrap();
+        let rows: Vec<Vec<u64>> = ctx
+            .moduli()
+            .map(|q| (0..4).map(|i| (i * 7919 + 40000) % q.value()).collect())
+            .collect();
+        let p = Poly::<Coeff>::from_rows(&ctx, rows).unwrap();
+        let (c1, step) = divide_and_round_q_last(&ctx, &p).unwrap();
+        let (_, step) = divide_and_round_q_last(&c1, &step).unwrap();
+        let (one, got) = mod_switch_down_to_single(&ctx, &[p]).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(got, vec![step]);
     }
 
     #[test]

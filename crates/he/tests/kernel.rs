@@ -149,6 +149,21 @@ proptest! {
     }
 
     #[test]
+    fn constant_products_agree(qi in 0..PRIMES.len(), len in 0usize..70, w_seed: u64, seed: u64) {
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let w = w_seed % q.value();
+        let x = residues(q.value(), len, seed);
+        let want: Vec<u64> = x.iter().map(|&a| {
+            (u128::from(a) * u128::from(w) % u128::from(q.value())) as u64
+        }).collect();
+        for backend in Backend::available() {
+            let mut out = x.clone();
+            kernel::mul_const(backend, q, &mut out, (w, q.shoup(w)));
+            prop_assert_eq!(&out, &want, "{}", backend.name());
+        }
+    }
+
+    #[test]
     fn shifted_shoup_agrees(qi in 0..PRIMES.len(), si in 0..PRIMES.len(), len in 0usize..70, w_seed: u64, seed: u64) {
         // As in divide-and-round: s holds residues of another modulus, offset covers them.
         let (q, s_mod) = (Modulus::new(PRIMES[qi]).unwrap(), PRIMES[si]);

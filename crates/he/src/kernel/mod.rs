@@ -163,6 +163,17 @@ pub fn mul_acc(backend: Backend, acc: &mut [u64], a: &[u64], b: &[u64]) {
     scalar::mul_acc(acc, a, b);
 }
 
+/// `x[i] = x[i]·w mod q` for any u64 `x` on the scalar path (below 2^32 on the SIMD one, which
+/// canonical residues of q < 2^30 are), given `w < q` and `w_shoup = q.shoup(w)`.
+pub fn mul_const(backend: Backend, q: Modulus, x: &mut [u64], w: (u64, u64)) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(q.value()) {
+        return simd::mul_const(token, q, x, w);
+    }
+    let _ = backend;
+    scalar::mul_const(q, x, w);
+}
+
 /// Lazy multiply-accumulate by a constant: `acc[i] += lo32(a[i])·lo32(w)`, wrapping.
 pub fn mul_acc_const(backend: Backend, acc: &mut [u64], a: &[u64], w: u64) {
     #[cfg(target_arch = "x86_64")]

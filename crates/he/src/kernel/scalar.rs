@@ -94,3 +94,9 @@ pub(super) fn mul_shoup_shifted(
         *v = q.mul_shoup(*v + offset - d, w, ws);
     }
 }
+
+pub(super) fn mul_const(q: Modulus, x: &mut [u64], (w, ws): (u64, u64)) {
+    for v in x {
+        *v = q.mul_shoup(*v, w, ws);
+    }
+}

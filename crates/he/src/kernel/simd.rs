@@ -388,3 +388,21 @@ fn mul_shoup_shifted_avx2(q: Modulus, x: &mut [u64], s: &[u64], offset: u64, w: 
     }
     super::scalar::mul_shoup_shifted(q, tail, s_tail, offset, w);
 }
+
+/// `x[i] = x[i]·w mod q` for lanes below 2^32.
+pub(super) fn mul_const(_: Avx2, q: Modulus, x: &mut [u64], w: (u64, u64)) {
+    // SAFETY: the token shows the CPU has AVX2.
+    unsafe { mul_const_avx2(q, x, w) }
+}
+
+#[target_feature(enable = "avx2")]
+fn mul_const_avx2(q: Modulus, x: &mut [u64], w: (u64, u64)) {
+    let done = x.len() / 4 * 4;
+    let (head, tail) = x.split_at_mut(done);
+    let ql = splat(q.value());
+    let (wv, wsv) = (splat(w.0), splat(w.1 >> 32));
+    for v in head.as_chunks_mut::<4>().0 {
+        store(v, csub(shoup_lazy(load(v), wv, wsv, ql), ql));
+    }
+    super::scalar::mul_const(q, tail, w);
+}
