@@ -412,6 +412,8 @@ pub fn run<R: Read>(
         on_progress(reader.bytes_read());
     }
     deliver(pending, &mut total)?;
+    // The batch buffers (~10 MiB) are not needed again; free them before the fill needs room.
+    reader.spare = Vec::new();
     Ok(total)
 }
 
