@@ -16,9 +16,9 @@ pub enum RespondError {
     /// The query or key does not fit the shard's parameters (the client's fault: 400).
     #[error("{0}")]
     BadInput(String),
-    /// The shard's computation is not available in this build (our fault: 500).
-    #[error("shard computation unavailable: {0}")]
-    Unavailable(String),
+    /// The computation failed on well-formed input (our fault: 500).
+    #[error("shard computation failed: {0}")]
+    Internal(String),
 }
 
 /// Answers PIR queries for one shard. Runs on the compute pool, never on the reactor.

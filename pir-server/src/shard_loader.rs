@@ -7,6 +7,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use pir::database::ProcessedShard;
 use pir::proto::{he, pir as pir_proto};
+use pir::server::{PreparedEvaluationKey, ServeError, ShardServer};
 
 use crate::shard::{RespondError, ShardResponder};
 use crate::usecase::LoadError;
@@ -57,22 +58,23 @@ pub fn load(
             shard
         }
     };
-    Ok(Arc::new(AwaitingServer { _shard: shard }))
+    let server = ShardServer::new(shard).map_err(|e| LoadError::invalid(path, e))?;
+    Ok(Arc::new(server))
 }
 
-/// The checked database, held until `pir::server::ShardServer` is wired in.
-struct AwaitingServer {
-    _shard: ProcessedShard,
-}
-
-impl ShardResponder for AwaitingServer {
+impl ShardResponder for ShardServer {
     fn respond(
         &self,
-        _query: &pir_proto::EncryptedIndices,
-        _key: &he::SerializedEvaluationKey,
+        query: &pir_proto::EncryptedIndices,
+        key: &he::SerializedEvaluationKey,
     ) -> Result<Vec<he::SerializedCiphertextVec>, RespondError> {
-        Err(RespondError::Unavailable(
-            "pir::server::ShardServer is not in this build yet".into(),
-        ))
+        let classify = |e: ServeError| match e {
+            ServeError::Database(_) | ServeError::He(_) => RespondError::Internal(e.to_string()),
+            _ => RespondError::BadInput(e.to_string()),
+        };
+        let key = PreparedEvaluationKey::from_proto(self, key).map_err(classify)?;
+        ShardServer::respond(self, query, &key)
+            .map(|r| r.replies)
+            .map_err(classify)
     }
 }

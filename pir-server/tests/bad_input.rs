@@ -30,7 +30,8 @@ struct Probe {
     response_text: Option<String>,
 }
 
-/// Probes that need a token (privacy_pass.rs) or the PIR computation (queries.rs).
+/// Probes that need a token (privacy_pass.rs) or a PIR answer compared byte for byte
+/// (apple_queries.rs).
 const ELSEWHERE: &[&str] = &[
     "probe.config.no-authorization",
     "probe.queries.no-authorization",

@@ -75,7 +75,7 @@ pub async fn queries(
     let responses = match result {
         Ok(Ok(responses)) => responses,
         Ok(Err(RespondError::BadInput(message))) => return Err(ApiError::BadRequest(message)),
-        Ok(Err(e @ RespondError::Unavailable(_))) => return Err(ApiError::Internal(e.to_string())),
+        Ok(Err(e @ RespondError::Internal(_))) => return Err(ApiError::Internal(e.to_string())),
         Err(e @ ApiError::Busy { .. }) => {
             state.metrics.compute_rejected.inc();
             return Err(e);
