@@ -47,6 +47,7 @@ pub mod processed_file;
 pub mod proto;
 pub mod server;
 pub mod sharding;
+pub mod spir;
 pub mod text_format;
 pub mod usecase_config;
 
