@@ -199,14 +199,30 @@ impl ShardServer {
         query: &EncryptedIndices,
         key: &PreparedEvaluationKey,
     ) -> Result<PirResponse, ServeError> {
-        if key
-            .moduli
-            .iter()
-            .copied()
-            .ne(self.all.moduli().map(|q| q.value()))
-        {
-            return Err(ServeError::KeyMismatch);
-        }
+        let expanded = self.expand_query(query, key)?;
+        let per_index: usize = self.shard.index_parameter().dimensions.iter().sum();
+        let replies = expanded
+            .chunks(per_index)
+            .enumerate()
+            .map(|(i, selectors)| self.answer_index(i, selectors, key))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PirResponse {
+            replies,
+            stash: None,
+        })
+    }
+
+    /// Checks `query` against the shard and the key, decodes its ciphertexts and expands them:
+    /// `sum(dims)` selectors per query index, index after index.
+    ///
+    /// # Errors
+    /// As [`ShardServer::respond`].
+    pub fn expand_query(
+        &self,
+        query: &EncryptedIndices,
+        key: &PreparedEvaluationKey,
+    ) -> Result<Vec<Ciphertext>, ServeError> {
+        self.check_key(key)?;
         let tables = self.shard.table_count();
         let calls = usize::try_from(query.num_pir_calls)
             .ok()
@@ -239,16 +255,19 @@ impl ShardServer {
             .enumerate()
             .map(|(index, ct)| self.load_query_ciphertext(index, ct))
             .collect::<Result<Vec<_>, _>>()?;
-        let expanded = expand(&self.all, &self.ctx, &cts, outputs, &key.galois)?;
-        let replies = expanded
-            .chunks(per_index)
-            .enumerate()
-            .map(|(i, selectors)| self.answer_index(i, selectors, key))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(PirResponse {
-            replies,
-            stash: None,
-        })
+        Ok(expand(&self.all, &self.ctx, &cts, outputs, &key.galois)?)
+    }
+
+    fn check_key(&self, key: &PreparedEvaluationKey) -> Result<(), ServeError> {
+        if key
+            .moduli
+            .iter()
+            .copied()
+            .ne(self.all.moduli().map(|q| q.value()))
+        {
+            return Err(ServeError::KeyMismatch);
+        }
+        Ok(())
     }
 
     /// One query ciphertext in Coeff form over the ciphertext moduli.
