@@ -3,7 +3,8 @@
 //! allowExpansion(1.1, 0.9), maxSerializedBucketSize = bpp/2), from rows to the Eval-form
 //! shards and the usecase config, as Apple's tool does before writing files (vectors/apple/
 //! README.md: Apple needs 16.5 s for 1M URLs in one shard, 10.6 s in 20 shards on this machine
-//! kind). Also the processed-file write and load of the result.
+//! kind). Also a blocklist's canonicalization into rows, and the processed-file write and load
+//! of the result.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pir::keyword_database::KeywordValuePair;
-use pir::process::{Progress, process};
+use pir::process::{NEURLFILTER_VALUE, Progress, process, rows_from_blocklist};
 use pir::process_config::ProcessConfig;
 use pir::processed_file::{shard_from_bytes, write};
 use rand::SeedableRng;
@@ -56,6 +57,14 @@ fn benches(c: &mut Criterion) {
             );
         });
     }
+
+    // A 1M-line blocklist to rows through bloom-gen's canonicalization.
+    let blocklist: String = (0..1_000_000)
+        .map(|i| format!("https://www.host{i}.example.org/path/{i}?q=1\n"))
+        .collect();
+    group.bench_function("blocklist_rows/1m", |b| {
+        b.iter(|| rows_from_blocklist(blocklist.as_bytes(), NEURLFILTER_VALUE));
+    });
     group.finish();
 
     // The processed file of the 1M-row shard: writing it, and loading it (validation, checksum,

@@ -55,24 +55,32 @@ pub struct BlocklistRows {
 /// `bloom_gen::canonicalize` for every line, each with `value`, so that the PIR database holds
 /// exactly the strings the Bloom filter holds (DESIGN.md "one canonical form").
 pub fn rows_from_blocklist(text: &[u8], value: &[u8]) -> BlocklistRows {
-    let mut seen = HashSet::new();
+    // Canonicalization (IDNA, variants) is the costly part and independent per line; the merge
+    // stays sequential so that rows keep their first-seen order.
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let parsed: Vec<bloom_gen::Line> = lines
+        .par_iter()
+        .with_min_len(1024)
+        .map(|line| bloom_gen::parse_line(line))
+        .collect();
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(parsed.len());
     let mut out = BlocklistRows {
-        rows: Vec::new(),
+        rows: Vec::with_capacity(parsed.len()),
         rejected: Vec::new(),
         duplicates: 0,
     };
-    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-        match bloom_gen::parse_line(line) {
+    for (i, line) in parsed.iter().enumerate() {
+        match line {
             bloom_gen::Line::Skip => {}
             bloom_gen::Line::Rejected(reason) => out.rejected.push(RejectedLine {
                 line: i + 1,
-                reason,
+                reason: reason.clone(),
             }),
             bloom_gen::Line::Entries(canonical) => {
-                for entry in canonical.into_entries() {
-                    let keyword = entry.into_string().into_bytes();
-                    if seen.insert(keyword.clone()) {
-                        out.rows.push(KeywordValuePair::new(keyword, value));
+                for entry in canonical.entries() {
+                    if seen.insert(entry.as_bytes()) {
+                        out.rows
+                            .push(KeywordValuePair::new(entry.as_bytes(), value));
                     } else {
                         out.duplicates += 1;
                     }
