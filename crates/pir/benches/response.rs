@@ -12,6 +12,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "bench setup: a failed unwrap aborts the bench"
 )]
 

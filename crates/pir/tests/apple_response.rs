@@ -214,3 +214,132 @@ fn responses_match_apples_bytes() {
         );
     }
 }
+
+/// The url-1shard server, its uploaded key and first recorded query.
+fn first_query() -> (
+    pir::server::ShardServer,
+    pir::proto::he::SerializedEvaluationKey,
+    pir::proto::pir::EncryptedIndices,
+) {
+    use pir::proto::api::{Requests, request};
+    use pir::proto::api_shared::EvaluationKeys;
+    let (_, shard) = shards()
+        .into_iter()
+        .find(|(d, _)| d.ends_with("url-1shard"))
+        .unwrap();
+    let server = pir::server::ShardServer::new(load(&shard).2).unwrap();
+    let keys = EvaluationKeys::decode(
+        read_vector("apple/pir/url-1shard/api/evaluation-keys.binpb").as_slice(),
+    )
+    .unwrap();
+    let requests =
+        Requests::decode(read_vector("apple/pir/url-1shard/api/requests.A.binpb").as_slice())
+            .unwrap();
+    let Some(request::Request::PirRequest(pir)) = &requests.requests[0].request else {
+        panic!("not a PIR request");
+    };
+    (
+        server,
+        keys.keys[0].evaluation_key.clone().unwrap(),
+        pir.query.clone().unwrap(),
+    )
+}
+
+#[test]
+fn malformed_requests_are_typed_errors() {
+    use pir::expand::ExpandError;
+    use pir::proto::he::serialized_ciphertext::SerializedCiphertextType;
+    use pir::server::{PreparedEvaluationKey, ServeError};
+    let (server, key_proto, query) = first_query();
+    let key = PreparedEvaluationKey::from_proto(&server, &key_proto).unwrap();
+    let respond = |q: &pir::proto::pir::EncryptedIndices, k: &PreparedEvaluationKey| {
+        server.respond(q, k).unwrap_err()
+    };
+
+    for calls in [0, 3, u64::MAX] {
+        let mut q = query.clone();
+        q.num_pir_calls = calls;
+        assert!(
+            matches!(respond(&q, &key), ServeError::QueryCount { .. }),
+            "{calls}"
+        );
+    }
+    let mut extra = query.clone();
+    extra.ciphertexts.push(query.ciphertexts[0].clone());
+    assert!(matches!(
+        respond(&extra, &key),
+        ServeError::Expand(ExpandError::CiphertextCount {
+            got: 2,
+            expected: 1,
+            ..
+        })
+    ));
+    let mut none = query.clone();
+    none.ciphertexts.clear();
+    assert!(matches!(respond(&none, &key), ServeError::Expand(_)));
+
+    let mut truncated = query.clone();
+    if let Some(SerializedCiphertextType::Seeded(s)) =
+        &mut truncated.ciphertexts[0].serialized_ciphertext_type
+    {
+        s.poly0.pop();
+    }
+    assert!(matches!(
+        respond(&truncated, &key),
+        ServeError::QueryCiphertext { index: 0, .. }
+    ));
+    let mut short_seed = query.clone();
+    if let Some(SerializedCiphertextType::Seeded(s)) =
+        &mut short_seed.ciphertexts[0].serialized_ciphertext_type
+    {
+        s.seed.truncate(5);
+    }
+    assert!(matches!(
+        respond(&short_seed, &key),
+        ServeError::QueryCiphertext { index: 0, .. }
+    ));
+    let mut empty = query.clone();
+    empty.ciphertexts[0].serialized_ciphertext_type = None;
+    assert!(matches!(
+        respond(&empty, &key),
+        ServeError::QueryCiphertext { index: 0, .. }
+    ));
+
+    // Without the relinearization key, and without any Galois key.
+    let mut no_relin = key_proto.clone();
+    no_relin.relin_key = None;
+    let no_relin = PreparedEvaluationKey::from_proto(&server, &no_relin).unwrap();
+    assert_eq!(respond(&query, &no_relin), ServeError::MissingRelinKey);
+    let mut no_galois = key_proto.clone();
+    no_galois.galois_key = None;
+    let no_galois = PreparedEvaluationKey::from_proto(&server, &no_galois).unwrap();
+    assert!(matches!(
+        respond(&query, &no_galois),
+        ServeError::Expand(ExpandError::MissingGaloisKey { .. })
+    ));
+
+    // Malformed keys are refused when prepared.
+    let mut even = key_proto.clone();
+    let g = even.galois_key.as_mut().unwrap();
+    let (&element, ksk) = g.key_switch_keys.iter().next().unwrap();
+    let ksk = ksk.clone();
+    g.key_switch_keys.insert(element + 1, ksk.clone());
+    assert!(matches!(
+        PreparedEvaluationKey::from_proto(&server, &even),
+        Err(ServeError::EvaluationKey(_))
+    ));
+    let mut short = key_proto.clone();
+    let g = short.galois_key.as_mut().unwrap();
+    let mut one_digit = ksk;
+    one_digit
+        .key_switch_key
+        .as_mut()
+        .unwrap()
+        .ciphertexts
+        .truncate(1);
+    g.key_switch_keys.insert(element, one_digit);
+    assert!(matches!(
+        PreparedEvaluationKey::from_proto(&server, &short),
+        Err(ServeError::EvaluationKey(_))
+    ));
+}
