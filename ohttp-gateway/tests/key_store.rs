@@ -2,7 +2,12 @@
 //! reopen after a restart serves byte-identical configs, concurrent initialisers converge on one
 //! key set, concurrent rotations lose no update, and bad stored content is a typed error.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::sync::Arc;
 
@@ -140,7 +145,29 @@ async fn file_concurrent_rotations_lose_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_refuses_group_or_world_access() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempdir("mode");
+    let store = file_store(&dir);
+    key_store::create(&store, &first_keys(1)).await.unwrap();
+    for mode in [0o644, 0o640, 0o602] {
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        match key_store::load_ring(&store).await {
+            Err(KeyStoreError::InsecurePermissions { mode: got, .. }) => assert_eq!(got, mode),
+            other => panic!("mode {mode:o}: {other:?}"),
+        }
+        let update = key_store::update(&store, |f| f.rotate(&seed(4))).await;
+        assert!(matches!(
+            update,
+            Err(KeyStoreError::InsecurePermissions { .. })
+        ));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_bad_content_is_a_typed_error() {
+    use std::os::unix::fs::PermissionsExt as _;
     let dir = tempdir("bad");
     let store = file_store(&dir);
     for content in [
@@ -152,6 +179,7 @@ async fn file_bad_content_is_a_typed_error() {
         br#"{"keys":[{"id":1,"seed":"00","state":"current"}]}"#,
     ] {
         std::fs::write(store.path(), content).unwrap();
+        std::fs::set_permissions(store.path(), std::fs::Permissions::from_mode(0o600)).unwrap();
         let loaded = key_store::load_ring(&store).await;
         assert!(
             matches!(loaded, Err(KeyStoreError::Invalid(_))),

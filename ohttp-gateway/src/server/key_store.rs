@@ -31,6 +31,14 @@ pub enum KeyStoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The key file is readable or writable by group or others.
+    #[error("key file {path} has mode {mode:03o}; it holds secrets and must be 0600 (chmod 600)")]
+    InsecurePermissions {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Redis refused or failed a command.
     #[error("redis key store: {0}")]
     Redis(#[from] redis::RedisError),

@@ -1,11 +1,11 @@
 //! The key file as a [`KeyStore`] (spec §1.8, §6.2): the JSON [`KeyFile`], replaced atomically
 //! with mode 0600, with compare-and-swap under an exclusive advisory lock on `<file>.lock` so
-//! concurrent `keys` commands on one host cannot lose each other's changes. The revision is the
-//! file's bytes.
+//! concurrent `keys` commands on one host cannot lose each other's changes. A file readable or
+//! writable by group or others is refused: it holds the seeds. The revision is the file's bytes.
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use super::key_store::{KeyStore, KeyStoreError, Revision, Snapshot};
@@ -54,6 +54,21 @@ impl FileKeyStore {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io(e)),
         };
+        // Judged on the open handle, so the file checked is the file read.
+        let meta = file.metadata().map_err(|e| self.io(e))?;
+        if !meta.is_file() {
+            return Err(self.io(std::io::Error::new(
+                ErrorKind::InvalidInput,
+                "not a regular file",
+            )));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyStoreError::InsecurePermissions {
+                path: self.path.display().to_string(),
+                mode,
+            });
+        }
         let mut bytes = Vec::new();
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
