@@ -94,22 +94,22 @@ impl Canonicalizer {
         let mut i = 0;
         let mut label_start = 0;
         while let Some(&b) = after.get(i) {
-            if b == b'.' {
-                if i == label_start || i - label_start > MAX_LABEL_BYTES {
-                    return None;
+            match HOST_CLASS[usize::from(b)] {
+                HOST => {}
+                DOT => {
+                    if i == label_start || i - label_start > MAX_LABEL_BYTES {
+                        return None;
+                    }
+                    label_start = i + 1;
+                    if after
+                        .get(label_start..)
+                        .is_some_and(|l| l.starts_with(b"xn--"))
+                    {
+                        return None;
+                    }
                 }
-                label_start = i + 1;
-                if after
-                    .get(label_start..)
-                    .is_some_and(|l| l.starts_with(b"xn--"))
-                {
-                    return None;
-                }
-            } else if !is_host_byte(b) {
-                if !matches!(b, b'/' | b'?' | b'#') {
-                    return None;
-                }
-                break;
+                END => break,
+                _ => return None,
             }
             i += 1;
         }
@@ -207,10 +207,26 @@ fn scheme_len(s: &[u8]) -> usize {
     if s.starts_with(b"//") { 2 } else { 0 }
 }
 
-/// The bytes of a host UTS #46 maps to itself: `a-z 0-9 - _` (and `.` between labels).
-fn is_host_byte(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_')
-}
+/// Host byte classes for the fast path: bytes UTS #46 maps to themselves (`a-z 0-9 - _`), the
+/// label separator, the bytes that end the authority (`/ ? #`), and everything else (0).
+const HOST: u8 = 1;
+const DOT: u8 = 2;
+const END: u8 = 3;
+static HOST_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => HOST,
+            b'.' => DOT,
+            b'/' | b'?' | b'#' => END,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
