@@ -95,6 +95,22 @@ pub struct CtCtDot {
     qbsk: Arc<PolyContext>,
     m_tilde_bits: u32,
     t: u64,
+    /// Q → Bsk with the m̃ factor folded into `y` (the lift).
+    lift_fbc: Fbc,
+    /// Q → Bsk (the first step of the scale-down).
+    drop_fbc: Fbc,
+    /// B → [m_sk, Q] (Shenoy–Kumaresan), B = Bsk without its last prime m_sk.
+    sk_fbc: Fbc,
+    /// m̃-side constants of the lift: `(Q/q_i) mod m̃` and `−Q^{-1} mod m̃`.
+    hats_mt: Vec<u64>,
+    neg_q_inv_mt: u64,
+    /// Per Bsk prime: `Q mod b` and `m̃^{-1} mod b` (lift), `Q^{-1} mod b` (drop).
+    q_mod_bsk: Vec<u64>,
+    mt_inv_bsk: Vec<u64>,
+    q_inv_bsk: Vec<u64>,
+    /// `B^{-1} mod m_sk` and, per q_i, `B mod q_i`.
+    b_inv_sk: u64,
+    b_mod_q: Vec<u64>,
 }
 
 /// `(A/a_i) mod c` for every i.
@@ -115,29 +131,56 @@ fn prod_mod(from: &[Modulus], c: Modulus) -> u64 {
         .fold(1 % c.value(), |acc, a| c.mul(acc, c.reduce(a.value())))
 }
 
-/// `y_i = x_i · (A/a_i)^{-1} mod a_i`, row by row.
-fn fbc_y(rows: &[Vec<u64>], from: &[Modulus]) -> Vec<Vec<u64>> {
-    rows.iter()
-        .zip(from)
-        .enumerate()
-        .map(|(i, (row, &a))| {
-            let hat = hats_mod(from, a).get(i).copied().unwrap_or(1);
-            let inv = a.inv(hat);
-            row.iter().map(|&x| a.mul(x, inv)).collect()
-        })
-        .collect()
+/// Fast base conversion from `from` to the moduli `to`, with its constants: `y_i = x_i ·
+/// (A/a_i)^{-1} · k_i mod a_i`, then `Σ_i y_i · ((A/a_i) mod c) mod c` per target c.
+struct Fbc {
+    from: Vec<Modulus>,
+    /// Per source modulus: the factor of `y` and its Shoup companion.
+    y_factor: Vec<(u64, u64)>,
+    /// Per target: the modulus and `(A/a_i) mod c`.
+    to: Vec<(Modulus, Vec<u64>)>,
 }
 
-/// `Σ_i y_i · ((A/a_i) mod c) mod c`, per coefficient.
-fn fbc_to(y: &[Vec<u64>], from: &[Modulus], c: Modulus, n: usize) -> Vec<u64> {
-    let hats = hats_mod(from, c);
-    let mut out = vec![0u64; n];
-    for (row, &h) in y.iter().zip(&hats) {
-        for (o, &v) in out.iter_mut().zip(row) {
-            *o = c.add(*o, c.mul(c.reduce(v), h));
+impl Fbc {
+    fn new(from: &[Modulus], scale: u64, to: &[Modulus]) -> Self {
+        let y_factor = from
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let hat = hats_mod(from, a).get(i).copied().unwrap_or(1);
+                let f = a.mul(a.inv(hat), a.reduce(scale));
+                (f, a.shoup(f))
+            })
+            .collect();
+        Self {
+            from: from.to_vec(),
+            y_factor,
+            to: to.iter().map(|&c| (c, hats_mod(from, c))).collect(),
         }
     }
-    out
+
+    fn y(&self, rows: &[Vec<u64>]) -> Vec<Vec<u64>> {
+        rows.iter()
+            .zip(&self.from)
+            .zip(&self.y_factor)
+            .map(|((row, &a), &(f, fs))| row.iter().map(|&x| a.mul_shoup(x, f, fs)).collect())
+            .collect()
+    }
+
+    /// The conversion of `y` into target `k`.
+    fn to(&self, y: &[Vec<u64>], k: usize, n: usize) -> Vec<u64> {
+        let Some((c, hats)) = self.to.get(k) else {
+            return vec![0; n];
+        };
+        let mut acc = vec![0u128; n];
+        // Each term is below 2^124 and there are only a handful: the u128 sum cannot overflow.
+        for (row, &h) in y.iter().zip(hats) {
+            for (s, &v) in acc.iter_mut().zip(row) {
+                *s += u128::from(v) * u128::from(h);
+            }
+        }
+        acc.into_iter().map(|s| c.reduce_u128(s)).collect()
+    }
 }
 
 impl CtCtDot {
@@ -157,8 +200,36 @@ impl CtCtDot {
             .map(|&p| Modulus::new(p))
             .collect::<Result<Vec<_>, _>>()?;
         let all: Vec<u64> = q.iter().chain(&bsk).map(|m| m.value()).collect();
+        let mt = 1u64 << m_tilde_bits;
+        let mask = mt - 1;
+        let hats_mt: Vec<u64> = (0..q.len())
+            .map(|i| {
+                q.iter()
+                    .enumerate()
+                    .filter(|&(k, _)| k != i)
+                    .fold(1u64, |a, (_, m)| a.wrapping_mul(m.value()) & mask)
+            })
+            .collect();
+        let q_mt = q.iter().fold(1u64, |a, m| a.wrapping_mul(m.value()) & mask);
+        // Q^{-1} mod m̃ by Newton iteration (Q odd).
+        let mut inv = 1u64;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(q_mt.wrapping_mul(inv))) & mask;
+        }
+        let (m_sk, base) = bsk.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
+        let sk_targets: Vec<Modulus> = std::iter::once(*m_sk).chain(q.iter().copied()).collect();
         Ok(Self {
             qbsk: PolyContext::new(ctx.degree(), &all)?,
+            lift_fbc: Fbc::new(&q, mt, &bsk),
+            drop_fbc: Fbc::new(&q, 1, &bsk),
+            sk_fbc: Fbc::new(base, 1, &sk_targets),
+            hats_mt,
+            neg_q_inv_mt: inv.wrapping_neg() & mask,
+            q_mod_bsk: bsk.iter().map(|&b| prod_mod(&q, b)).collect(),
+            mt_inv_bsk: bsk.iter().map(|&b| b.inv(b.reduce(mt))).collect(),
+            q_inv_bsk: bsk.iter().map(|&b| b.inv(prod_mod(&q, b))).collect(),
+            b_inv_sk: m_sk.inv(prod_mod(base, *m_sk)),
+            b_mod_q: q.iter().map(|&qi| prod_mod(base, qi)).collect(),
             q,
             bsk,
             m_tilde_bits,
@@ -171,50 +242,23 @@ impl CtCtDot {
         let n = self.qbsk.degree();
         let mt = 1u64 << self.m_tilde_bits;
         let mask = mt - 1;
-        let z: Vec<Vec<u64>> = x
-            .rows()
-            .iter()
-            .zip(&self.q)
-            .map(|(row, &q)| {
-                let f = q.reduce(mt);
-                row.iter().map(|&v| q.mul(v, f)).collect()
-            })
-            .collect();
-        let y = fbc_y(&z, &self.q);
-        // Into m̃ = 2^k: wrapping u64 arithmetic is exact mod m̃.
-        let hats_mt: Vec<u64> = (0..self.q.len())
-            .map(|i| {
-                self.q
-                    .iter()
-                    .enumerate()
-                    .filter(|&(k, _)| k != i)
-                    .fold(1u64, |a, (_, m)| a.wrapping_mul(m.value()) & mask)
-            })
-            .collect();
-        let q_mt = self
-            .q
-            .iter()
-            .fold(1u64, |a, m| a.wrapping_mul(m.value()) & mask);
-        // Q^{-1} mod m̃ by Newton iteration (Q odd), negated.
-        let mut inv = 1u64;
-        for _ in 0..6 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(q_mt.wrapping_mul(inv))) & mask;
-        }
-        let neg_q_inv = inv.wrapping_neg() & mask;
+        // y_i = x_i · m̃ · (Q/q_i)^{-1} mod q_i.
+        let y = self.lift_fbc.y(x.rows());
+        // r = −(Σ y_i · (Q/q_i)) · Q^{-1} mod m̃; wrapping u64 arithmetic is exact mod 2^k.
         let mut r = vec![0u64; n];
-        for (row, &h) in y.iter().zip(&hats_mt) {
+        for (row, &h) in y.iter().zip(&self.hats_mt) {
             for (s, &v) in r.iter_mut().zip(row) {
                 *s = s.wrapping_add(v.wrapping_mul(h));
             }
         }
         for s in &mut r {
-            *s = (*s & mask).wrapping_mul(neg_q_inv) & mask;
+            *s = (*s & mask).wrapping_mul(self.neg_q_inv_mt) & mask;
         }
         let mut rows = x.rows().to_vec();
-        for &b in &self.bsk {
-            let c = fbc_to(&y, &self.q, b, n);
-            let q_b = prod_mod(&self.q, b);
-            let mt_inv = b.inv(b.reduce(mt));
+        for (k, &b) in self.bsk.iter().enumerate() {
+            let c = self.lift_fbc.to(&y, k, n);
+            let q_b = self.q_mod_bsk.get(k).copied().unwrap_or(0);
+            let mt_inv = self.mt_inv_bsk.get(k).copied().unwrap_or(0);
             rows.push(
                 c.iter()
                     .zip(&r)
@@ -236,39 +280,38 @@ impl CtCtDot {
     fn drop_extended(&self, x: &Poly<Coeff>, ctx: &PolyContext) -> Result<Poly<Coeff>, Error> {
         let n = self.qbsk.degree();
         let (xq, xb) = x.rows().split_at(self.q.len().min(x.rows().len()));
-        let y = fbc_y(xq, &self.q);
+        let y = self.drop_fbc.y(xq);
         let f: Vec<Vec<u64>> = self
             .bsk
             .iter()
             .zip(xb)
-            .map(|(&b, row)| {
-                let v = fbc_to(&y, &self.q, b, n);
-                let q_inv = b.inv(prod_mod(&self.q, b));
+            .enumerate()
+            .map(|(k, (&b, row))| {
+                let v = self.drop_fbc.to(&y, k, n);
+                let q_inv = self.q_inv_bsk.get(k).copied().unwrap_or(0);
+                let q_inv_s = b.shoup(q_inv);
                 row.iter()
                     .zip(&v)
-                    .map(|(&xb, &vb)| b.mul(b.sub(xb, vb), q_inv))
+                    .map(|(&xb, &vb)| b.mul_shoup(b.sub(xb, vb), q_inv, q_inv_s))
                     .collect()
             })
             .collect();
-        let (m_sk, base) = self
-            .bsk
-            .split_last()
-            .ok_or(Error::Unsupported("empty Bsk"))?;
+        let m_sk = *self.bsk.last().ok_or(Error::Unsupported("empty Bsk"))?;
         let (f_sk, f_b) = f.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
-        let yb = fbc_y(f_b, base);
-        let s_sk = fbc_to(&yb, base, *m_sk, n);
-        let b_inv_sk = m_sk.inv(prod_mod(base, *m_sk));
+        let yb = self.sk_fbc.y(f_b);
+        let s_sk = self.sk_fbc.to(&yb, 0, n);
         let alpha: Vec<u64> = s_sk
             .iter()
             .zip(f_sk)
-            .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), b_inv_sk))
+            .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), self.b_inv_sk))
             .collect();
         let rows = self
             .q
             .iter()
-            .map(|&q| {
-                let o = fbc_to(&yb, base, q, n);
-                let b_q = prod_mod(base, q);
+            .enumerate()
+            .map(|(k, &q)| {
+                let o = self.sk_fbc.to(&yb, k + 1, n);
+                let b_q = self.b_mod_q.get(k).copied().unwrap_or(0);
                 o.iter()
                     .zip(&alpha)
                     .map(|(&oi, &a)| {
