@@ -501,3 +501,35 @@ proptest! {
         prop_assert!(output.open(&entry).is_err());
     }
 }
+
+#[test]
+fn a_bucket_size_that_fits_the_plaintext_values_but_not_their_tags_is_a_typed_error() {
+    let rows = vec![KeywordValuePair::new(b"a.example".to_vec(), vec![1; 20])];
+    let json = |size: usize| {
+        format!(
+            r#"{{"inputDatabase":"i.txtpb","outputDatabase":"o.bin","outputPirParameters":"o.txtpb",
+                "rlweParameters":"n_4096_logq_27_28_28_logt_5",
+                "cuckooTableArguments":{{"maxSerializedBucketSize":{size}}}}}"#
+        )
+    };
+    let key = ServerSecretKey::generate(&mut StdRng::seed_from_u64(13));
+    let run = |size: usize| {
+        process_symmetric(
+            &rows,
+            &ProcessConfig::from_json(&json(size)).unwrap(),
+            &key,
+            &mut StdRng::seed_from_u64(14),
+            &no_progress,
+        )
+    };
+    // 11 + 20 passes Apple's check on the plaintext values; the sealed value needs 16 more.
+    assert!(matches!(
+        run(31),
+        Err(SpirError::Pir(pir::PirError::InvalidProcessConfig(_)))
+    ));
+    assert!(matches!(
+        run(30),
+        Err(SpirError::Pir(pir::PirError::InvalidProcessConfig(_)))
+    ));
+    assert!(run(47).is_ok());
+}
