@@ -80,7 +80,6 @@ cp "$ROOT/examples/blocklist.txt" "$WORK/blocklist-v1.txt"
 
 SHA=$(printf %s "$USER_TOKEN" | sha256sum | cut -d' ' -f1)
 printf '{"user-tokens":[{"sha256":"%s","tier":"tier1"}]}\n' "$SHA" >"$WORK/user-tokens.json"
-mkdir -p "$WORK/issuer"
 
 start_pir() { # replica index 0..2
     local i=$1
@@ -94,12 +93,13 @@ drain_secs = 2
 redis_url = "redis://127.0.0.1:$REDIS/"
 
 [auth]
-key_dir = "$WORK/issuer"
 nonce_redis_url = "redis://127.0.0.1:$REDIS/"
 
 [issuer]
 user_tokens = "$WORK/user-tokens.json"
-key_dir = "$WORK/issuer"
+
+[issuer_keys]
+redis_url = "redis://127.0.0.1:$REDIS/"
 
 [[usecase]]
 name = "$USECASE"
