@@ -130,7 +130,7 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .with_context(|| format!("renaming into {}", final_dir.display()))?;
     write_bar.finish_and_clear();
 
-    let sizes = WireSizes::of(&params).context("computing wire sizes")?;
+    let sizes = WireSizes::of(&args.usecase, &params).context("computing wire sizes")?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "use case      {}", args.usecase);
     let _ = writeln!(out, "version       {}", final_dir.display());
@@ -147,13 +147,13 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
     );
     let _ = writeln!(
         out,
-        "device sends  evaluation key {} bytes (once per key rotation), query {} bytes per keyword",
+        "device sends  evaluation key {} bytes (/key, once per key rotation), query {} bytes per keyword (/queries)",
         sizes.evaluation_key, sizes.query
     );
     let _ = writeln!(
         out,
-        "device gets   response ≤ {} bytes per keyword",
-        sizes.response_max
+        "device gets   response {} bytes per keyword (HTTP body sizes, as the relay counts them)",
+        sizes.response
     );
     let _ = writeln!(
         out,
