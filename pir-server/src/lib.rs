@@ -13,12 +13,14 @@
 //!   [`token_auth`] (token redemption, nonce stores).
 //! - Operation: [`compute_pool`] (bounded compute, 503), [`metrics`], [`server_config`] (the TOML
 //!   file), [`state`].
+//! - Beyond one node: [`fanout`] (`--role router`: shards fanned out to replica groups).
 
 pub mod api_error;
 pub mod compat;
 pub mod compute_pool;
 pub mod endpoints;
 pub mod extract;
+pub mod fanout;
 pub mod issuer_state;
 pub mod key_store;
 pub mod metrics;

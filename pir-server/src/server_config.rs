@@ -1,8 +1,10 @@
 //! The server's one TOML config file (`pir-server serve --config server.toml`; issue #7): use
 //! cases, key store, Privacy Pass, compute pool, limits, listeners. Every field has a default
 //! except the use cases; [`ServerConfig::validate`] checks the whole file before anything binds.
-//! The operator reference is pir-server/README.md.
+//! The operator reference is pir-server/README.md. `--role router` reads the same file: its
+//! `[router]` section (replica groups and their shards) instead of `[[usecase]]`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -33,6 +35,8 @@ pub struct ServerConfig {
     pub reports: Reports,
     #[serde(default, rename = "usecase")]
     pub usecases: Vec<UsecaseConfigEntry>,
+    /// `--role router` only.
+    pub router: Option<RouterConfig>,
 }
 
 /// Listener addresses.
@@ -229,6 +233,46 @@ pub struct UsecaseConfigEntry {
     pub file_stem: String,
 }
 
+/// `[router]`: the shard fan-out front of `--role router` (issue #10 "Beyond one node").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterConfig {
+    /// Milliseconds one attempt at a group may take (connect and whole answer); then the group's
+    /// next replica is tried once.
+    #[serde(default = "default_group_timeout_ms")]
+    pub group_timeout_ms: u64,
+    /// The groups share one evaluation-key store (Redis): `/key` goes to one group, not to all.
+    #[serde(default)]
+    pub shared_key_store: bool,
+    /// HTTP/2 without TLS (prior knowledge) to the replicas; `false` = pooled HTTP/1.1.
+    #[serde(default)]
+    pub http2: bool,
+    /// `Retry-After` seconds when a group is still down after its retry.
+    #[serde(default = "default_router_retry_after")]
+    pub retry_after_secs: u64,
+    #[serde(rename = "group")]
+    pub groups: Vec<GroupConfig>,
+}
+
+fn default_group_timeout_ms() -> u64 {
+    10_000
+}
+fn default_router_retry_after() -> u64 {
+    1
+}
+
+/// One `[[router.group]]`: replicas that each serve the same shards.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// For logs and errors.
+    pub name: String,
+    /// Base URLs, `http://host:port` (no path).
+    pub replicas: Vec<String>,
+    /// Use case → the shard indices this group answers, e.g. `"0-3,8"`.
+    pub shards: BTreeMap<String, String>,
+}
+
 fn default_versions() -> usize {
     DEFAULT_VERSION_COUNT
 }
@@ -278,7 +322,10 @@ impl ServerConfig {
     /// [`ConfigError::Invalid`] naming the first problem.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
-        if self.usecases.is_empty() {
+        if let Some(router) = &self.router {
+            crate::fanout::Topology::from_config(router)
+                .map_err(|e| ConfigError::Invalid(format!("[router]: {e}")))?;
+        } else if self.usecases.is_empty() {
             return bad("no [[usecase]] configured".into());
         }
         for (i, u) in self.usecases.iter().enumerate() {

@@ -15,7 +15,8 @@ use pir_server::Role;
 pub enum Exit {
     /// Anything not listed below, e.g. a listener failing while serving.
     Runtime = 1,
-    // 2 is clap's for bad command lines.
+    /// A bad command line (clap's code), or `build`: no parameters fit the size limits.
+    SizeLimits = 2,
     /// The config file is unreadable or invalid.
     Config = 3,
     /// A use case, key store or issuer key could not be loaded.
@@ -57,6 +58,19 @@ pub struct Args {
     pub command: Command,
 }
 
+/// `serve --role`: the library's [`Role`]s, and `router`, which serves no database itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServeRole {
+    /// `/config`, `/key`, `/queries`, `/report`, `/prefilter`.
+    Service,
+    /// The Privacy Pass issuer endpoints.
+    Issuer,
+    /// Both on one listener.
+    All,
+    /// The device endpoints, forwarded to the replica groups of `[router]` by shard.
+    Router,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the PIR service (and/or the Privacy Pass issuer) described by a config file.
@@ -64,9 +78,10 @@ pub enum Command {
         /// The TOML config file (see README.md).
         #[arg(long, short)]
         config: PathBuf,
-        /// Which endpoints to serve: the PIR service, the issuer, or both on one listener.
+        /// Which endpoints to serve: the PIR service, the issuer, both on one listener, or the
+        /// shard fan-out front of replica groups (`[router]` section).
         #[arg(long, value_enum, default_value = "service")]
-        role: Role,
+        role: ServeRole,
     },
     /// Process a blocklist into a new version directory of a use case.
     Build(build::BuildArgs),
@@ -75,7 +90,15 @@ pub enum Command {
 /// Runs the parsed command.
 pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
-        Command::Serve { config, role } => serve::serve(&config, role),
+        Command::Serve { config, role } => {
+            let role = match role {
+                ServeRole::Service => Some(Role::Service),
+                ServeRole::Issuer => Some(Role::Issuer),
+                ServeRole::All => Some(Role::All),
+                ServeRole::Router => None,
+            };
+            serve::serve(&config, role)
+        }
         Command::Build(build) => build::build(&build),
     }
 }

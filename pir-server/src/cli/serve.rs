@@ -1,5 +1,6 @@
 //! `pir-server serve`: validate the whole config, load everything, then bind (DESIGN.md
-//! practice 11). SIGHUP reloads use cases; SIGTERM/ctrl-c drains and stops.
+//! practice 11). SIGHUP reloads use cases; SIGTERM/ctrl-c drains and stops. `--role router`
+//! (role `None` here) serves [`pir_server::fanout`] from the `[router]` section instead.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +18,8 @@ use tokio::net::TcpListener;
 
 use super::{Exit, ExitContext as _, Failure};
 
-pub fn serve(config_path: &Path, role: Role) -> Result<(), Failure> {
+/// Serves `role`, or the router when `role` is `None`.
+pub fn serve(config_path: &Path, role: Option<Role>) -> Result<(), Failure> {
     let config = ServerConfig::from_file(config_path).exit(Exit::Config)?;
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -29,7 +31,42 @@ pub fn serve(config_path: &Path, role: Role) -> Result<(), Failure> {
         .enable_all()
         .build()
         .exit(Exit::Runtime)?;
-    runtime.block_on(run(config, role))
+    match role {
+        Some(role) => runtime.block_on(run(config, role)),
+        None => runtime.block_on(run_router(config)),
+    }
+}
+
+async fn run_router(config: ServerConfig) -> Result<(), Failure> {
+    let router = config
+        .router
+        .as_ref()
+        .context("--role router needs a [router] section")
+        .exit(Exit::Config)?;
+    let auth = if config.auth.enabled {
+        let issuer_keys = issuer_keys(&config).await?;
+        Some(token_auth(&config, &issuer_keys).await?)
+    } else {
+        tracing::warn!("Privacy Pass checks are DISABLED: for local testing only");
+        None
+    };
+    let fanout =
+        pir_server::fanout::Fanout::new(router, auth, limits(&config)).exit(Exit::Config)?;
+    tracing::info!(groups = router.groups.len(), "router configured");
+    listen_and_serve(
+        &config,
+        config.listen.service,
+        pir_server::fanout::router(fanout),
+        pir_server::fanout::admin_router(),
+    )
+    .await
+}
+
+fn limits(config: &ServerConfig) -> Limits {
+    Limits {
+        max_body_bytes: config.limits.max_body_bytes,
+        max_requests_per_body: config.limits.max_requests_per_body,
+    }
 }
 
 async fn run(config: ServerConfig, role: Role) -> Result<(), Failure> {
@@ -45,6 +82,23 @@ async fn run(config: ServerConfig, role: Role) -> Result<(), Failure> {
         Role::Issuer => config.listen.issuer,
         Role::Service | Role::All => config.listen.service,
     };
+    tokio::spawn(reload_on_sighup(state.clone()));
+    listen_and_serve(
+        &config,
+        device_addr,
+        pir_server::router(state.clone(), role),
+        pir_server::admin_router(state),
+    )
+    .await
+}
+
+/// Binds the device and admin listeners, serves until SIGTERM/ctrl-c, then drains.
+async fn listen_and_serve(
+    config: &ServerConfig,
+    device_addr: std::net::SocketAddr,
+    device_router: axum::Router,
+    admin_router: axum::Router,
+) -> Result<(), Failure> {
     let device = TcpListener::bind(device_addr)
         .await
         .with_context(|| format!("binding {device_addr}"))
@@ -53,16 +107,11 @@ async fn run(config: ServerConfig, role: Role) -> Result<(), Failure> {
         .await
         .with_context(|| format!("binding admin {}", config.listen.admin))
         .exit(Exit::Bind)?;
-    tracing::info!(%device_addr, admin = %config.listen.admin, ?role, "listening");
+    tracing::info!(%device_addr, admin = %config.listen.admin, "listening");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(reload_on_sighup(state.clone()));
-    let device_task = tokio::spawn(serve_until(
-        device,
-        pir_server::router(state.clone(), role),
-        stop_rx.clone(),
-    ));
-    let admin_task = tokio::spawn(serve_until(admin, pir_server::admin_router(state), stop_rx));
+    let device_task = tokio::spawn(serve_until(device, device_router, stop_rx.clone()));
+    let admin_task = tokio::spawn(serve_until(admin, admin_router, stop_rx));
 
     shutdown_signal().await;
     tracing::info!(drain_secs = config.listen.drain_secs, "draining");
@@ -124,21 +173,10 @@ async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Fail
         .await
         .exit(Exit::Runtime)?
         .exit(Exit::Load)?;
-    state.limits = Limits {
-        max_body_bytes: config.limits.max_body_bytes,
-        max_requests_per_body: config.limits.max_requests_per_body,
-    };
+    state.limits = limits(config);
     state.report_dir = config.reports.directory.clone();
 
-    let issuer_keys = match &config.issuer_keys.redis_url {
-        Some(url) => IssuerKeys::Redis(
-            privacy_pass::RedisKeyStore::connect(url, &config.issuer_keys.redis_key)
-                .await
-                .context("connecting to the Redis issuer key store")
-                .exit(Exit::Load)?,
-        ),
-        None => IssuerKeys::file(config.issuer_keys.file.clone()).exit(Exit::Load)?,
-    };
+    let issuer_keys = issuer_keys(config).await?;
     // The issuer first: it creates the keys the service's verifier reads.
     if matches!(role, Role::Issuer | Role::All) {
         let issuer = config
@@ -168,32 +206,54 @@ async fn build_state(config: &ServerConfig, role: Role) -> Result<AppState, Fail
         }));
     }
     if matches!(role, Role::Service | Role::All) && config.auth.enabled {
-        let keys = issuer_keys.verifier_keys().await.exit(Exit::Load)?;
-        if keys.is_empty() {
-            return Err(anyhow::anyhow!(
-                "no issuer keys to verify tokens with: start the issuer first, or disable auth"
-            ))
-            .exit(Exit::Load);
-        }
-        let nonces = match &config.auth.nonce_redis_url {
-            Some(url) => NonceBackend::Redis(
-                RedisNonceStore::connect(url, "pir:nonce:")
-                    .await
-                    .context("connecting to the Redis nonce store")
-                    .exit(Exit::Load)?,
-            ),
-            None => NonceBackend::Memory(MemoryNonceStore::new()),
-        };
-        state.auth = Some(Arc::new(TokenAuth::new(
-            keys,
-            nonces,
-            config.auth.nonce_ttl_secs,
-            system_clock(),
-        )));
+        state.auth = Some(token_auth(config, &issuer_keys).await?);
     } else if !config.auth.enabled {
         tracing::warn!("Privacy Pass checks are DISABLED: for local testing only");
     }
     Ok(state)
+}
+
+/// The issuer's key set, where `[issuer_keys]` says it lives.
+async fn issuer_keys(config: &ServerConfig) -> Result<IssuerKeys, Failure> {
+    Ok(match &config.issuer_keys.redis_url {
+        Some(url) => IssuerKeys::Redis(
+            privacy_pass::RedisKeyStore::connect(url, &config.issuer_keys.redis_key)
+                .await
+                .context("connecting to the Redis issuer key store")
+                .exit(Exit::Load)?,
+        ),
+        None => IssuerKeys::file(config.issuer_keys.file.clone()).exit(Exit::Load)?,
+    })
+}
+
+/// Token redemption with the issuer's public keys and the `[auth]` nonce store (service and
+/// router roles).
+async fn token_auth(
+    config: &ServerConfig,
+    issuer_keys: &IssuerKeys,
+) -> Result<Arc<TokenAuth>, Failure> {
+    let keys = issuer_keys.verifier_keys().await.exit(Exit::Load)?;
+    if keys.is_empty() {
+        return Err(anyhow::anyhow!(
+            "no issuer keys to verify tokens with: start the issuer first, or disable auth"
+        ))
+        .exit(Exit::Load);
+    }
+    let nonces = match &config.auth.nonce_redis_url {
+        Some(url) => NonceBackend::Redis(
+            RedisNonceStore::connect(url, "pir:nonce:")
+                .await
+                .context("connecting to the Redis nonce store")
+                .exit(Exit::Load)?,
+        ),
+        None => NonceBackend::Memory(MemoryNonceStore::new()),
+    };
+    Ok(Arc::new(TokenAuth::new(
+        keys,
+        nonces,
+        config.auth.nonce_ttl_secs,
+        system_clock(),
+    )))
 }
 
 async fn serve_until(
