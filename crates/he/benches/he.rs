@@ -21,6 +21,8 @@ const T: u64 = 17;
 const MODULI: [u64; 3] = [134176769, 268369921, 268361729];
 /// Plaintexts in one 50K-URL shard's first dimension scan (Apple's `[25, 6]` layout, ~300 rows).
 const SCAN: usize = 300;
+/// Query ciphertexts of that layout's first dimension.
+const DIM: usize = 25;
 
 fn benches(c: &mut Criterion) {
     let all = PolyContext::new(N, &MODULI).unwrap();
@@ -51,9 +53,10 @@ fn benches(c: &mut Criterion) {
         bench.iter(|| ea.iter().map(|p| p.mul(&pt, &ct)).collect::<Vec<_>>())
     });
 
-    // The database scan as the PIR server runs it (`dot::ct_pt`): Σ ct_i ⊙ pt_i over SCAN
-    // distinct plaintexts (streamed from memory, as a shard's are), one output ciphertext.
-    let cts: Vec<Vec<Poly<Eval>>> = (0..SCAN).map(|_| ea.clone()).collect();
+    // The database scan as the PIR server runs it (`dot::ct_pt`): a 50K-URL shard's first
+    // dimension of 25 query ciphertexts against SCAN distinct plaintexts (streamed from memory),
+    // 25 at a time.
+    let cts: Vec<Vec<Poly<Eval>>> = (0..DIM).map(|_| ea.clone()).collect();
     let flat: Vec<Vec<u64>> = (0..SCAN)
         .map(|k| {
             let rot = k % N;
@@ -65,7 +68,11 @@ fn benches(c: &mut Criterion) {
         .collect();
     let pts: Vec<Option<&[u64]>> = flat.iter().map(|p| Some(p.as_slice())).collect();
     c.bench_function("ct_pt_mac/n4096/300", |bench| {
-        bench.iter(|| dot::ct_pt(&ct, &cts, &pts, 2).unwrap())
+        bench.iter(|| {
+            pts.chunks(DIM)
+                .map(|chunk| dot::ct_pt(&ct, &cts, chunk, 2).unwrap())
+                .collect::<Vec<_>>()
+        })
     });
 
     let key = keygen::evaluation_key(

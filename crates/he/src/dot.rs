@@ -111,6 +111,9 @@ pub struct CtCtDot {
     /// `B^{-1} mod m_sk` and, per q_i, `B mod q_i`.
     b_inv_sk: u64,
     b_mod_q: Vec<u64>,
+    /// Every modulus is below 2^30 and every base-conversion sum of products fits a u64: the
+    /// lift, the scale-down and the tensor sums run on the lazy SIMD kernels.
+    lazy: bool,
 }
 
 /// `(A/a_i) mod c` for every i.
@@ -163,8 +166,23 @@ impl Fbc {
         rows.iter()
             .zip(&self.from)
             .zip(&self.y_factor)
-            .map(|((row, &a), &(f, fs))| row.iter().map(|&x| a.mul_shoup(x, f, fs)).collect())
+            .map(|((row, &a), &w)| {
+                let mut y = row.clone();
+                kernel::mul_const(Backend::best(), a, &mut y, w);
+                y
+            })
             .collect()
+    }
+
+    /// Adds `Σ_i y_i · ((A/a_i) mod c_k)` into `acc`, unreduced (the lazy path: the caller
+    /// knows the sum fits a u64).
+    fn add_to(&self, y: &[Vec<u64>], k: usize, acc: &mut [u64]) {
+        let backend = Backend::best();
+        if let Some((_, hats)) = self.to.get(k) {
+            for (row, &h) in y.iter().zip(hats) {
+                kernel::mul_acc_const(backend, acc, row, h);
+            }
+        }
     }
 
     /// The conversion of `y` into target `k`.
@@ -217,6 +235,11 @@ impl CtCtDot {
             inv = inv.wrapping_mul(2u64.wrapping_sub(q_mt.wrapping_mul(inv))) & mask;
         }
         let (m_sk, base) = bsk.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
+        // The longest lazy sum is the lift's: |Q| products plus the m̃ correction, each below
+        // max²; the tensor sums are reduced before they could overflow (`kernel::lazy_terms`).
+        let max = all.iter().copied().max().unwrap_or(0);
+        let lazy =
+            max < 1 << 30 && (q.len() as u128 + 1) * u128::from(max) * u128::from(max) < 1 << 64;
         let sk_targets: Vec<Modulus> = std::iter::once(*m_sk).chain(q.iter().copied()).collect();
         Ok(Self {
             qbsk: PolyContext::new(ctx.degree(), &all)?,
@@ -230,6 +253,7 @@ impl CtCtDot {
             q_inv_bsk: bsk.iter().map(|&b| b.inv(prod_mod(&q, b))).collect(),
             b_inv_sk: m_sk.inv(prod_mod(base, *m_sk)),
             b_mod_q: q.iter().map(|&qi| prod_mod(base, qi)).collect(),
+            lazy,
             q,
             bsk,
             m_tilde_bits,
@@ -242,13 +266,19 @@ impl CtCtDot {
         let n = self.qbsk.degree();
         let mt = 1u64 << self.m_tilde_bits;
         let mask = mt - 1;
+        let backend = Backend::best();
         // y_i = x_i · m̃ · (Q/q_i)^{-1} mod q_i.
         let y = self.lift_fbc.y(x.rows());
-        // r = −(Σ y_i · (Q/q_i)) · Q^{-1} mod m̃; wrapping u64 arithmetic is exact mod 2^k.
+        // r = −(Σ y_i · (Q/q_i)) · Q^{-1} mod m̃; wrapping u64 arithmetic is exact mod 2^k, and
+        // the kernel's 32×32-bit products are exact for y_i and (Q/q_i) mod m̃ below 2^32.
         let mut r = vec![0u64; n];
         for (row, &h) in y.iter().zip(&self.hats_mt) {
-            for (s, &v) in r.iter_mut().zip(row) {
-                *s = s.wrapping_add(v.wrapping_mul(h));
+            if self.lazy {
+                kernel::mul_acc_const(backend, &mut r, row, h);
+            } else {
+                for (s, &v) in r.iter_mut().zip(row) {
+                    *s = s.wrapping_add(v.wrapping_mul(h));
+                }
             }
         }
         for s in &mut r {
@@ -256,22 +286,27 @@ impl CtCtDot {
         }
         let mut rows = x.rows().to_vec();
         for (k, &b) in self.bsk.iter().enumerate() {
-            let c = self.lift_fbc.to(&y, k, n);
             let q_b = self.q_mod_bsk.get(k).copied().unwrap_or(0);
             let mt_inv = self.mt_inv_bsk.get(k).copied().unwrap_or(0);
-            rows.push(
+            // r as a signed value in (−m̃/2, m̃/2], mod b.
+            let rb = r
+                .iter()
+                .map(|&rj| if rj < mt / 2 { rj } else { rj + b.value() - mt });
+            let row = if self.lazy {
+                // (Σ y_i·(Q/q_i) + Q·r) · m̃^{-1} mod b, one reduction for the whole sum.
+                let mut acc: Vec<u64> = rb.map(|v| v * q_b).collect();
+                self.lift_fbc.add_to(&y, k, &mut acc);
+                kernel::reduce(b, &mut acc);
+                kernel::mul_const(backend, b, &mut acc, (mt_inv, b.shoup(mt_inv)));
+                acc
+            } else {
+                let c = self.lift_fbc.to(&y, k, n);
                 c.iter()
-                    .zip(&r)
-                    .map(|(&cb, &rj)| {
-                        let rb = if rj < mt / 2 {
-                            rj
-                        } else {
-                            b.reduce(rj + b.value() - mt)
-                        };
-                        b.mul(b.add(cb, b.mul(q_b, rb)), mt_inv)
-                    })
-                    .collect(),
-            );
+                    .zip(rb)
+                    .map(|(&cb, rb)| b.mul(b.add(cb, b.mul(q_b, b.reduce(rb))), mt_inv))
+                    .collect()
+            };
+            rows.push(row);
         }
         Ok(Poly::<Coeff>::from_rows(&self.qbsk, rows)?.ntt(&self.qbsk))
     }
@@ -279,49 +314,88 @@ impl CtCtDot {
     /// Scales a Coeff polynomial over Q‖Bsk (already times t) by 1/Q, flooring, back to Q.
     fn drop_extended(&self, x: &Poly<Coeff>, ctx: &PolyContext) -> Result<Poly<Coeff>, Error> {
         let n = self.qbsk.degree();
+        let backend = Backend::best();
         let (xq, xb) = x.rows().split_at(self.q.len().min(x.rows().len()));
         let y = self.drop_fbc.y(xq);
+        // f = (x_b − FBC(x_Q)) · Q^{-1} mod b for every Bsk prime b.
         let f: Vec<Vec<u64>> = self
             .bsk
             .iter()
             .zip(xb)
             .enumerate()
             .map(|(k, (&b, row))| {
-                let v = self.drop_fbc.to(&y, k, n);
                 let q_inv = self.q_inv_bsk.get(k).copied().unwrap_or(0);
                 let q_inv_s = b.shoup(q_inv);
-                row.iter()
-                    .zip(&v)
-                    .map(|(&xb, &vb)| b.mul_shoup(b.sub(xb, vb), q_inv, q_inv_s))
-                    .collect()
+                if self.lazy {
+                    let mut v = vec![0u64; n];
+                    self.drop_fbc.add_to(&y, k, &mut v);
+                    kernel::reduce(b, &mut v);
+                    let mut f = row.clone();
+                    kernel::mul_shoup_shifted(backend, b, &mut f, &v, b.value(), (q_inv, q_inv_s));
+                    f
+                } else {
+                    let v = self.drop_fbc.to(&y, k, n);
+                    row.iter()
+                        .zip(&v)
+                        .map(|(&xb, &vb)| b.mul_shoup(b.sub(xb, vb), q_inv, q_inv_s))
+                        .collect()
+                }
             })
             .collect();
         let m_sk = *self.bsk.last().ok_or(Error::Unsupported("empty Bsk"))?;
         let (f_sk, f_b) = f.split_last().ok_or(Error::Unsupported("empty Bsk"))?;
         let yb = self.sk_fbc.y(f_b);
-        let s_sk = self.sk_fbc.to(&yb, 0, n);
-        let alpha: Vec<u64> = s_sk
-            .iter()
-            .zip(f_sk)
-            .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), self.b_inv_sk))
-            .collect();
+        // Shenoy–Kumaresan: α = (FBC(f_B) − f_sk) · B^{-1} mod m_sk, taken as a signed value.
+        let alpha: Vec<u64> = if self.lazy {
+            let mut s_sk = vec![0u64; n];
+            self.sk_fbc.add_to(&yb, 0, &mut s_sk);
+            kernel::reduce(m_sk, &mut s_sk);
+            let w = (self.b_inv_sk, m_sk.shoup(self.b_inv_sk));
+            kernel::mul_shoup_shifted(backend, m_sk, &mut s_sk, f_sk, m_sk.value(), w);
+            s_sk
+        } else {
+            let s_sk = self.sk_fbc.to(&yb, 0, n);
+            s_sk.iter()
+                .zip(f_sk)
+                .map(|(&s, &fs)| m_sk.mul(m_sk.sub(s, fs), self.b_inv_sk))
+                .collect()
+        };
+        let half = m_sk.value() / 2;
         let rows = self
             .q
             .iter()
             .enumerate()
             .map(|(k, &q)| {
-                let o = self.sk_fbc.to(&yb, k + 1, n);
                 let b_q = self.b_mod_q.get(k).copied().unwrap_or(0);
-                o.iter()
-                    .zip(&alpha)
-                    .map(|(&oi, &a)| {
-                        if a > m_sk.value() / 2 {
-                            q.add(oi, q.mul(b_q, q.reduce(m_sk.value() - a)))
-                        } else {
-                            q.add(oi, q.mul(q.neg(b_q), q.reduce(a)))
-                        }
-                    })
-                    .collect()
+                if self.lazy {
+                    // FBC(f_B) − α·B mod q, with −α·B as (m_sk − α)·B or α·(q − B mod q).
+                    let neg_b_q = q.value() - b_q;
+                    let mut o: Vec<u64> = alpha
+                        .iter()
+                        .map(|&a| {
+                            if a > half {
+                                (m_sk.value() - a) * b_q
+                            } else {
+                                a * neg_b_q
+                            }
+                        })
+                        .collect();
+                    self.sk_fbc.add_to(&yb, k + 1, &mut o);
+                    kernel::reduce(q, &mut o);
+                    o
+                } else {
+                    let o = self.sk_fbc.to(&yb, k + 1, n);
+                    o.iter()
+                        .zip(&alpha)
+                        .map(|(&oi, &a)| {
+                            if a > half {
+                                q.add(oi, q.mul(b_q, q.reduce(m_sk.value() - a)))
+                            } else {
+                                q.add(oi, q.mul(q.neg(b_q), q.reduce(a)))
+                            }
+                        })
+                        .collect()
+                }
             })
             .collect();
         Poly::from_rows(ctx, rows)
@@ -335,6 +409,17 @@ impl CtCtDot {
         lhs: &[Vec<Poly<Coeff>>],
         rhs: &[Vec<Poly<Coeff>>],
     ) -> Result<Vec<Poly<Coeff>>, Error> {
+        self.finish(ctx, self.tensor_sum(lhs, rhs)?)
+    }
+
+    /// The exact tensor sum `Σ_k lhs_k ⊗ rhs_k` in Q‖Bsk, before the scale-down: sums of
+    /// disjoint parts of one inner product may be computed apart (on several threads) and
+    /// [merged](Self::merge); [`Self::finish`] then gives what [`Self::inner_product`] gives.
+    pub fn tensor_sum(
+        &self,
+        lhs: &[Vec<Poly<Coeff>>],
+        rhs: &[Vec<Poly<Coeff>>],
+    ) -> Result<TensorSum, Error> {
         if lhs.len() != rhs.len() || lhs.is_empty() {
             return Err(Error::CountMismatch {
                 what: "ciphertexts in the ct×ct inner product",
@@ -345,6 +430,14 @@ impl CtCtDot {
         let e = &self.qbsk;
         let n = e.degree();
         let moduli: Vec<Modulus> = e.moduli().collect();
+        let backend = Backend::best();
+        // Lazy tensor sums (unreduced u64 sums of at most `budget` products) on the lazy path.
+        let budget = moduli
+            .iter()
+            .map(|&m| kernel::lazy_terms(m))
+            .min()
+            .unwrap_or(0);
+        let mut pending = [0usize; 3];
         let mut acc = vec![vec![vec![0u64; n]; moduli.len()]; 3];
         for (a, b) in lhs.iter().zip(rhs) {
             let ([a0, a1], [b0, b1]) = (a.as_slice(), b.as_slice()) else {
@@ -362,31 +455,116 @@ impl CtCtDot {
             );
             let terms: [&[(&Poly<Eval>, &Poly<Eval>)]; 3] =
                 [&[(&a0, &b0)], &[(&a0, &b1), (&a1, &b0)], &[(&a1, &b1)]];
-            for (sum, pairs) in acc.iter_mut().zip(terms) {
+            for ((sum, pairs), count) in acc.iter_mut().zip(terms).zip(&mut pending) {
+                if self.lazy && *count + pairs.len() > budget {
+                    for (row, &q) in sum.iter_mut().zip(&moduli) {
+                        kernel::reduce(q, row);
+                    }
+                    *count = 0;
+                }
+                *count += pairs.len();
                 for (x, y) in pairs {
                     for (((row, xr), yr), &q) in
                         sum.iter_mut().zip(x.rows()).zip(y.rows()).zip(&moduli)
                     {
-                        for ((s, &u), &v) in row.iter_mut().zip(xr).zip(yr) {
-                            *s = q.add(*s, q.mul(u, v));
+                        if self.lazy {
+                            kernel::mul_acc(backend, row, xr, yr);
+                        } else {
+                            for ((s, &u), &v) in row.iter_mut().zip(xr).zip(yr) {
+                                *s = q.add(*s, q.mul(u, v));
+                            }
                         }
                     }
                 }
             }
         }
-        acc.into_iter()
+        if self.lazy {
+            for (row, &q) in acc.iter_mut().flatten().zip(moduli.iter().cycle()) {
+                kernel::reduce(q, row);
+            }
+        }
+        Ok(TensorSum(acc))
+    }
+
+    /// The sum of two tensor sums (of the same shapes).
+    pub fn merge(&self, mut a: TensorSum, b: &TensorSum) -> TensorSum {
+        for (x, y) in a.0.iter_mut().zip(&b.0) {
+            for ((xr, yr), q) in x.iter_mut().zip(y).zip(self.qbsk.moduli()) {
+                for (u, &v) in xr.iter_mut().zip(yr) {
+                    *u = q.add(*u, v);
+                }
+            }
+        }
+        a
+    }
+
+    /// Scales a tensor sum by t/Q (one floor for the whole sum) back to `ctx`: the 3-polynomial
+    /// Coeff ciphertext.
+    pub fn finish(&self, ctx: &PolyContext, sum: TensorSum) -> Result<Vec<Poly<Coeff>>, Error> {
+        let e = &self.qbsk;
+        let backend = Backend::best();
+        sum.0
+            .into_iter()
             .map(|rows| {
                 let scaled: Vec<Vec<u64>> = rows
                     .into_iter()
-                    .zip(&moduli)
-                    .map(|(r, &m)| {
+                    .zip(e.moduli())
+                    .map(|(mut r, m)| {
                         let t = m.reduce(self.t);
-                        r.into_iter().map(|x| m.mul(x, t)).collect()
+                        kernel::mul_const(backend, m, &mut r, (t, m.shoup(t)));
+                        r
                     })
                     .collect();
                 let coeff = Poly::<Eval>::from_rows(e, scaled)?.intt(e);
                 self.drop_extended(&coeff, ctx)
             })
             .collect()
+    }
+}
+
+/// An exact, reduced tensor sum in Q‖Bsk (Eval form): three polynomials' rows.
+#[derive(Debug, Clone)]
+pub struct TensorSum(Vec<Vec<Vec<u64>>>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Canonical residues from a fixed LCG stream.
+    fn poly(ctx: &PolyContext, seed: u64) -> Poly<Coeff> {
+        let mut s = seed;
+        let rows = ctx
+            .moduli()
+            .map(|q| {
+                (0..ctx.degree())
+                    .map(|_| {
+                        s = s
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (s >> 33) % q.value()
+                    })
+                    .collect()
+            })
+            .collect();
+        Poly::from_rows(ctx, rows).unwrap()
+    }
+
+    #[test]
+    fn lazy_and_wide_tensor_sums_agree() {
+        // Apple's UInt32 engine set: every modulus below 2^30, so `new` picks the lazy path;
+        // the u128 reference path must give the same bits on the same sums.
+        let ctx = PolyContext::new(64, &[134176769, 268369921, 268361729]).unwrap();
+        let lazy = CtCtDot::new(&ctx, 17, Scalar::U32).unwrap();
+        assert!(lazy.lazy);
+        let mut wide = CtCtDot::new(&ctx, 17, Scalar::U32).unwrap();
+        wide.lazy = false;
+        // 20 pairs: more terms than one lazy budget, so the mid-sum reductions are exercised.
+        let ct = |seed: u64| vec![poly(&ctx, seed), poly(&ctx, seed ^ 0xABCD)];
+        let lhs: Vec<_> = (0..20).map(|i| ct(2 * i + 1)).collect();
+        let rhs: Vec<_> = (0..20).map(|i| ct(2 * i + 2)).collect();
+        let a = lazy.inner_product(&ctx, &lhs, &rhs).unwrap();
+        let b = wide.inner_product(&ctx, &lhs, &rhs).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 3);
     }
 }

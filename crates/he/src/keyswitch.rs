@@ -48,9 +48,14 @@ pub fn update(
         let budget = kernel::lazy_terms(e);
         let mut pending = 0;
         let mut acc = [vec![0u64; n], vec![0u64; n]];
-        for (digit, pair) in d.rows().iter().zip(&key.digits) {
-            for (x, &c) in b.iter_mut().zip(digit) {
-                *x = e.reduce(c);
+        for ((digit, pair), qj) in d.rows().iter().zip(&key.digits).zip(ctx.moduli()) {
+            if qj.value() <= 4 * e.value() && digit.len() == n {
+                // The forward NTT takes any representatives below 4e.
+                b.copy_from_slice(digit);
+            } else {
+                for (x, &c) in b.iter_mut().zip(digit) {
+                    *x = e.reduce(c);
+                }
             }
             ntt.forward(&mut b);
             if budget > 0 && pending == budget {

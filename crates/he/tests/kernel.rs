@@ -164,6 +164,29 @@ proptest! {
     }
 
     #[test]
+    fn lazy_ntt_inputs_give_canonical_outputs(qi in 0..PRIMES.len(), log_n in 1u32..13, seed: u64) {
+        // Forward takes representatives below 4q, inverse below 2q.
+        let (q, n) = (PRIMES[qi], 1usize << log_n);
+        let t = tables(q, n);
+        let a = residues(q, n, seed);
+        let lift = |k: u64| -> Vec<u64> {
+            a.iter().enumerate().map(|(i, &x)| x + q * ((i as u64 ^ seed) % k)).collect()
+        };
+        let mut want = a.clone();
+        kernel::ntt_forward(Backend::scalar(), &t, &mut want);
+        let mut back = a.clone();
+        kernel::ntt_inverse(Backend::scalar(), &t, &mut back);
+        for backend in Backend::available() {
+            let mut f = lift(4);
+            kernel::ntt_forward(backend, &t, &mut f);
+            prop_assert_eq!(&f, &want, "forward {}", backend.name());
+            let mut i = lift(2);
+            kernel::ntt_inverse(backend, &t, &mut i);
+            prop_assert_eq!(&i, &back, "inverse {}", backend.name());
+        }
+    }
+
+    #[test]
     fn shifted_shoup_agrees(qi in 0..PRIMES.len(), si in 0..PRIMES.len(), len in 0usize..70, w_seed: u64, seed: u64) {
         // As in divide-and-round: s holds residues of another modulus, offset covers them.
         let (q, s_mod) = (Modulus::new(PRIMES[qi]).unwrap(), PRIMES[si]);

@@ -116,7 +116,8 @@ impl NttTables {
     }
 }
 
-/// In-place forward NTT of `a` (canonical in, canonical out).
+/// In-place forward NTT of `a`: any representatives below 4q in (Harvey's input range, so a
+/// residue of a modulus below 4q needs no reduction first), canonical out.
 pub fn ntt_forward(backend: Backend, tables: &NttTables, a: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = backend.avx2_for(tables.q.value())
@@ -129,7 +130,8 @@ pub fn ntt_forward(backend: Backend, tables: &NttTables, a: &mut [u64]) {
     scalar::forward(tables, a);
 }
 
-/// In-place inverse NTT of `a`, including the scaling by n^{-1}.
+/// In-place inverse NTT of `a`, including the scaling by n^{-1}: any representatives below 2q
+/// in (e.g. the unreduced sum of two canonical values), canonical out.
 pub fn ntt_inverse(backend: Backend, tables: &NttTables, a: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = backend.avx2_for(tables.q.value())

@@ -8,7 +8,7 @@
 )]
 
 use core::arch::x86_64::{
-    __m256i, _mm_cvtsi64_si128, _mm256_add_epi64, _mm256_loadu_si256, _mm256_min_epu32,
+    __m128i, __m256i, _mm_cvtsi64_si128, _mm256_add_epi64, _mm256_loadu_si256, _mm256_min_epu32,
     _mm256_mul_epu32, _mm256_permute2x128_si256, _mm256_permute4x64_epi64, _mm256_set_epi64x,
     _mm256_set1_epi64x, _mm256_srl_epi64, _mm256_srli_epi64, _mm256_storeu_si256, _mm256_sub_epi32,
     _mm256_sub_epi64, _mm256_unpackhi_epi64, _mm256_unpacklo_epi64,
@@ -280,9 +280,42 @@ fn inverse_avx2(t: &NttTables, a: &mut [u64]) {
     }
 }
 
-/// Point-wise products mod q < 2^30 of canonical residues, by Barrett reduction with
-/// `μ = floor(2^{2k}/q)` for the bit length k of q: the quotient estimate
-/// `((x >> (k−1))·μ) >> (k+1)` is at most 2 short, so two conditional subtractions remain.
+/// Barrett reduction mod q < 2^30 of lane values below 2^{2k} (k the bit length of q) with
+/// `μ = floor(2^{2k}/q)`: the quotient estimate `((x >> (k−1))·μ) >> (k+1)` is at most 2 short,
+/// so two conditional subtractions remain.
+#[derive(Clone, Copy)]
+struct Barrett {
+    q: __m256i,
+    mu: __m256i,
+    pre: __m128i,
+    post: __m128i,
+}
+
+impl Barrett {
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn new(q: Modulus) -> Self {
+        let qv = q.value();
+        let k = 64 - qv.leading_zeros();
+        Self {
+            q: splat(qv),
+            mu: splat(((1u128 << (2 * k)) / u128::from(qv)) as u64),
+            pre: _mm_cvtsi64_si128(i64::from(k - 1)),
+            post: _mm_cvtsi64_si128(i64::from(k + 1)),
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn reduce(self, x: __m256i) -> __m256i {
+        let est = _mm256_mul_epu32(_mm256_srl_epi64(x, self.pre), self.mu);
+        let quot = _mm256_srl_epi64(est, self.post);
+        let r = _mm256_sub_epi64(x, _mm256_mul_epu32(quot, self.q));
+        csub(csub(r, self.q), self.q)
+    }
+}
+
+/// Point-wise products of canonical residues mod q < 2^30 (below q² < 2^{2k}).
 pub(super) fn mul_mod(_: Avx2, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
     // SAFETY: the token shows the CPU has AVX2.
     unsafe { mul_mod_avx2(q, out, a, b) }
@@ -290,24 +323,14 @@ pub(super) fn mul_mod(_: Avx2, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]
 
 #[target_feature(enable = "avx2")]
 fn mul_mod_avx2(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
-    let qv = q.value();
-    let k = 64 - qv.leading_zeros();
-    let mu = ((1u128 << (2 * k)) / u128::from(qv)) as u64;
-    let (ql, mul) = (splat(qv), splat(mu));
-    let (pre, post) = (
-        _mm_cvtsi64_si128(i64::from(k - 1)),
-        _mm_cvtsi64_si128(i64::from(k + 1)),
-    );
+    let red = Barrett::new(q);
     let done = out.len().min(a.len()).min(b.len()) / 4 * 4;
     let (head, tail) = out.split_at_mut(done);
     let (a_head, a_tail) = a.split_at(done);
     let (b_head, b_tail) = b.split_at(done);
     let lanes = head.as_chunks_mut::<4>().0.iter_mut();
     for ((o, x), y) in lanes.zip(a_head.as_chunks().0).zip(b_head.as_chunks().0) {
-        let p = _mm256_mul_epu32(load(x), load(y));
-        let quot = _mm256_srl_epi64(_mm256_mul_epu32(_mm256_srl_epi64(p, pre), mul), post);
-        let r = _mm256_sub_epi64(p, _mm256_mul_epu32(quot, ql));
-        store(o, csub(csub(r, ql), ql));
+        store(o, red.reduce(_mm256_mul_epu32(load(x), load(y))));
     }
     super::scalar::mul_mod(q, tail, a_tail, b_tail);
 }
