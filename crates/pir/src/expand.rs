@@ -1,7 +1,8 @@
 //! Oblivious query expansion (spec/pir-protocol.md §4.6; Apple's `PirUtil.expand`,
 //! `expandCiphertext`, `expandCiphertextForOneStep`): each query ciphertext, whose coefficient j
 //! holds the j-th selector bit (scaled by 2^-height), becomes one ciphertext per coefficient
-//! encrypting that bit, by repeated Galois automorphisms and shifts.
+//! encrypting that bit, by repeated Galois automorphisms and shifts. The two halves of every
+//! split are independent, so with `parallel` they run on the current rayon pool's threads.
 
 use std::collections::BTreeMap;
 
@@ -61,6 +62,7 @@ pub fn expand(
     ciphertexts: &[Ciphertext],
     outputs: usize,
     keys: &GaloisKeys,
+    parallel: bool,
 ) -> Result<Vec<Ciphertext>, ExpandError> {
     let n = ctx.degree();
     let expected = outputs.div_ceil(n);
@@ -71,7 +73,12 @@ pub fn expand(
             outputs,
         });
     }
-    let expander = Expander { all, ctx, keys };
+    let expander = Expander {
+        all,
+        ctx,
+        keys,
+        parallel,
+    };
     let mut out = Vec::with_capacity(outputs);
     let mut remaining = outputs;
     for ct in ciphertexts {
@@ -88,6 +95,8 @@ struct Expander<'a> {
     all: &'a PolyContext,
     ctx: &'a PolyContext,
     keys: &'a GaloisKeys,
+    /// Whether the halves of a split may run on two threads (`rayon::join`).
+    parallel: bool,
 }
 
 impl Expander<'_> {
@@ -111,8 +120,14 @@ impl Expander<'_> {
         let first = count - second;
         let (p0, p1) = self.one_step(&ct, log_step)?;
         drop(ct);
-        let evens = self.expand_one(p0, first, log_step + 1, height)?;
-        let odds = self.expand_one(p1, second, log_step + 1, height)?;
+        let evens = || self.expand_one(p0, first, log_step + 1, height);
+        let odds = || self.expand_one(p1, second, log_step + 1, height);
+        let (evens, odds) = if self.parallel {
+            rayon::join(evens, odds)
+        } else {
+            (evens(), odds())
+        };
+        let (evens, odds) = (evens?, odds?);
         let mut out = Vec::with_capacity(count);
         let mut evens = evens.into_iter();
         for odd in odds {
