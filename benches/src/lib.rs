@@ -17,6 +17,24 @@ pub const MEM_STREAM_ID: &str = "machine/mem_read_stream/256MiB";
 /// The id of the 32×32→64 multiply-accumulate roofline bench.
 pub const MAC_ID: &str = "machine/mac_u32x32_u64/4096";
 
+/// Benches of ours measured side by side with a reference implementation in the same run
+/// (ours, theirs, what), reported with the ratio of their medians within each run. Issue "Speed":
+/// our NTT within [`TFHE_TARGET`]× of `tfhe-ntt`'s prime32 NTT.
+pub const COMPARISONS: [(&str, &str, &str); 2] = [
+    (
+        "ntt_compare/n4096/ours_forward",
+        "ntt_compare/n4096/tfhe_prime32_forward",
+        "forward NTT, N=4096, q=268369921",
+    ),
+    (
+        "ntt_compare/n4096/ours_inverse",
+        "ntt_compare/n4096/tfhe_prime32_inverse",
+        "inverse NTT, N=4096, q=268369921 (tfhe-ntt's unscaled)",
+    ),
+];
+/// The largest ratio of our time to tfhe-ntt's that meets the target.
+pub const TFHE_TARGET: f64 = 1.5;
+
 /// What a bench declared it processes per iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 pub enum Throughput {
@@ -298,6 +316,36 @@ pub fn render(
             m2.map_or("–".into(), |m| duration(m.median_ns)),
         );
     }
+    let _ = writeln!(md, "\n## Against tfhe-ntt\n");
+    let _ = writeln!(
+        md,
+        "Both in the same bench run (`ntt_compare`); ratio = our median / tfhe-ntt's in that run; \
+         target ≤ {TFHE_TARGET}×.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| comparison | ours (run 1) | tfhe-ntt (run 1) | ratio run 1 | ratio run 2 | target |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for (ours, theirs, what) in COMPARISONS {
+        let ratio = |run: &Baseline| Some(run.get(ours)?.median_ns / run.get(theirs)?.median_ns);
+        let ratios = [ratio(run1), ratio(run2)];
+        let cell = |r: Option<f64>| r.map_or("–".into(), |r| format!("{r:.2}×"));
+        let met = match ratios.iter().flatten().copied().reduce(f64::max) {
+            Some(worst) if worst <= TFHE_TARGET => "met",
+            Some(_) => "missed",
+            None => "not measured",
+        };
+        let time = |id: &str| run1.get(id).map_or("–".into(), |m| duration(m.median_ns));
+        let _ = writeln!(
+            md,
+            "| {what} | {} | {} | {} | {} | {met} |",
+            time(ours),
+            time(theirs),
+            cell(ratios[0]),
+            cell(ratios[1]),
+        );
+    }
     let _ = writeln!(md, "\n## Against Apple\n");
     let _ = writeln!(
         md,
@@ -441,6 +489,35 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| 25%"), "spread between 20 and 25 µs: {md}");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn tfhe_comparison_is_the_ratio_within_each_run() {
+        let tmp = std::env::temp_dir().join(format!("bench-report-tfhe-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let (ours, theirs, _) = COMPARISONS[0];
+        // Run 1: 30 µs / 20 µs = 1.50× (met); run 2: 32 µs / 20 µs = 1.60× (missed).
+        for (run, ns) in [("run1", 30_000.0), ("run2", 32_000.0)] {
+            write_bench(&tmp, "ours", run, ours, "null", ns);
+            write_bench(&tmp, "theirs", run, theirs, "null", 20_000.0);
+        }
+        let run1 = read_baseline(&tmp, "run1").unwrap();
+        let run2 = read_baseline(&tmp, "run2").unwrap();
+        let md = render(&Machine::default(), &run1, &run2, &BTreeMap::new());
+        assert!(
+            md.contains("| 30.0 µs | 20.0 µs | 1.50× | 1.60× | missed |"),
+            "{md}"
+        );
+        let md = render(
+            &Machine::default(),
+            &run1,
+            &Baseline::new(),
+            &BTreeMap::new(),
+        );
+        assert!(md.contains("| 1.50× | – | met |"), "{md}");
+        // The inverse pair was not measured.
+        assert!(md.contains("| – | – | – | – | not measured |"), "{md}");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
