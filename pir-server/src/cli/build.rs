@@ -13,14 +13,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use bloom_gen::{BloomBuilder, BloomParams, Seed, sizing_for};
 use indicatif::{ProgressBar, ProgressStyle};
+use pir::database::ProcessedShard;
 use pir::keyword_database::{KeywordValuePair, rows_from_proto};
-use pir::process::{NEURLFILTER_VALUE, Progress, process, rows_from_blocklist};
+use pir::process::{NEURLFILTER_VALUE, Progress, ShardPlaintexts, rows_from_blocklist};
 use pir::process_config::ProcessConfig;
 use pir::proto::pir as pir_proto;
-use pir_server::wire_sizes::WireSizes;
 use prost::Message as _;
 
-use super::{Exit, ExitContext as _, Failure};
+use super::{Exit, Failure};
+
+mod plan;
 
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
@@ -55,13 +57,30 @@ pub struct BuildArgs {
     /// Prefilter false-positive rate per lookup.
     #[arg(long, default_value_t = 0.001)]
     pub fpr: f64,
+    /// Largest `/key` body the relay accepts (declared at onboarding): parameters are chosen to
+    /// fit, or the build fails (exit code 2) with the smallest achievable figures.
+    #[arg(long)]
+    pub max_key_bytes: Option<usize>,
+    /// Largest `/queries` answer per keyword the relay accepts; as --max-key-bytes.
+    #[arg(long)]
+    pub max_response_bytes: Option<usize>,
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,
 }
 
 pub fn build(args: &BuildArgs) -> Result<(), Failure> {
-    run(args).exit(Exit::Build)
+    run(args).map_err(|error| Failure {
+        code: if error
+            .downcast_ref::<plan::PlanError>()
+            .is_some_and(|e| matches!(e, plan::PlanError::NoFit { .. }))
+        {
+            Exit::SizeLimits
+        } else {
+            Exit::Build
+        },
+        error,
+    })
 }
 
 fn run(args: &BuildArgs) -> anyhow::Result<()> {
@@ -72,6 +91,10 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         bail!("no usable entries in the input");
     }
     let config = process_config(args)?;
+    let limits = plan::Limits {
+        max_key_bytes: args.max_key_bytes,
+        max_response_bytes: args.max_response_bytes,
+    };
 
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -83,14 +106,33 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("processing");
-    let report = |p: Progress| match p {
-        Progress::Sharded { shards, .. } => bar.set_length(shards as u64),
+    let report = |candidate: usize, total: usize, p: Progress| match p {
+        Progress::Sharded { shards, .. } => {
+            if total > 1 {
+                bar.set_message(format!("fit {}/{total}", candidate + 1));
+            }
+            bar.set_position(0);
+            bar.set_length(shards as u64);
+        }
         Progress::ShardDone { done, .. } => bar.set_position(done as u64),
     };
     let prefilter = prefilter_json(&rows, args.fpr)?;
     let entries = rows.len();
-    let database = process(rows, &config, &mut rand::rngs::OsRng, &report)
-        .context("processing the database")?;
+    let candidates =
+        plan::candidates(&config, &rows, &limits).context("preparing the process config")?;
+    let chosen = plan::choose(
+        &args.usecase,
+        &rows,
+        candidates,
+        &limits,
+        &mut rand::rngs::OsRng,
+        &report,
+    )
+    .context("processing the database")?;
+    drop(rows);
+    bar.set_message("encoding");
+    let usecase = chosen.database.usecase;
+    let shards = to_eval_form(chosen.database.shards).context("processing the database")?;
     bar.finish_and_clear();
 
     let version = args.version.clone().unwrap_or_else(utc_version);
@@ -103,8 +145,7 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("creating {}", work_dir.display()))?;
     let write_bar = progress_spinner(args.quiet, "writing");
-    let mut params = Vec::with_capacity(database.shards.len());
-    for (i, shard) in database.shards.iter().enumerate() {
+    for (i, shard) in shards.iter().enumerate() {
         let path = work_dir.join(format!("shard-{i}.pirdb"));
         let file =
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -119,18 +160,17 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
             &work_dir.join(format!("shard-{i}.params.binpb")),
             &shard.parameters().encode_to_vec(),
         )?;
-        params.push(shard.parameters().clone());
     }
     write(
         &work_dir.join("pir-config.binpb"),
-        &database.usecase.pir_config.encode_to_vec(),
+        &usecase.pir_config.encode_to_vec(),
     )?;
     write(&work_dir.join("prefilter.json"), &prefilter.json)?;
     std::fs::rename(&work_dir, &final_dir)
         .with_context(|| format!("renaming into {}", final_dir.display()))?;
     write_bar.finish_and_clear();
 
-    let sizes = WireSizes::of(&args.usecase, &params).context("computing wire sizes")?;
+    let sizes = chosen.sizes;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "use case      {}", args.usecase);
     let _ = writeln!(out, "version       {}", final_dir.display());
@@ -139,12 +179,14 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         "entries       {entries} ({} input lines rejected, {duplicates} duplicates)",
         rejected
     );
-    let _ = writeln!(out, "shards        {}", database.shards.len());
+    let _ = writeln!(out, "shards        {}", shards.len());
     let _ = writeln!(
         out,
-        "config id     {}",
-        hex::encode(database.usecase.config_id)
+        "parameters    {}, {}",
+        config.rlwe_parameters,
+        chosen.candidate.describe()
     );
+    let _ = writeln!(out, "config id     {}", hex::encode(usecase.config_id));
     let _ = writeln!(
         out,
         "device sends  evaluation key {} bytes (/key, once per key rotation), query {} bytes per keyword (/queries)",
@@ -161,6 +203,47 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         prefilter.bitmap_bytes, prefilter.hashes, prefilter.expected_fpr, prefilter.tag
     );
     Ok(())
+}
+
+/// The Eval form of every shard (the NTTs), shards dealt round-robin to one thread per core.
+fn to_eval_form(shards: Vec<ShardPlaintexts>) -> anyhow::Result<Vec<ProcessedShard>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(shards.len())
+        .max(1);
+    let count = shards.len();
+    let mut groups: Vec<Vec<(usize, ShardPlaintexts)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, shard) in shards.into_iter().enumerate() {
+        if let Some(group) = groups.get_mut(i % threads) {
+            group.push((i, shard));
+        }
+    }
+    let encoded = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .into_iter()
+                        .map(|(i, shard)| (i, shard.into_processed_shard()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("an encoding thread panicked"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    let mut out: Vec<(usize, ProcessedShard)> = Vec::with_capacity(count);
+    for (i, result) in encoded.into_iter().flatten() {
+        out.push((i, result.with_context(|| format!("shard {i}"))?));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, shard)| shard).collect())
 }
 
 fn progress_spinner(quiet: bool, message: &'static str) -> ProgressBar {

@@ -84,7 +84,7 @@ pub enum Command {
         role: ServeRole,
     },
     /// Process a blocklist into a new version directory of a use case.
-    Build(build::BuildArgs),
+    Build(Box<build::BuildArgs>),
 }
 
 /// Runs the parsed command.
