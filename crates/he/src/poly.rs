@@ -244,7 +244,11 @@ impl<F> Poly<F> {
             .iter()
             .zip(&other.rows)
             .zip(ctx.moduli())
-            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.add(x, y)).collect())
+            .map(|((a, b), q)| {
+                let mut out = vec![0; a.len().min(b.len())];
+                kernel::add_mod(Backend::best(), q, &mut out, a, b);
+                out
+            })
             .collect();
         Self {
             rows,
@@ -261,7 +265,41 @@ impl<F> Poly<F> {
             .iter()
             .zip(&other.rows)
             .zip(ctx.moduli())
-            .map(|((a, b), q)| a.iter().zip(b).map(|(&x, &y)| q.sub(x, y)).collect())
+            .map(|((a, b), q)| {
+                let mut out = vec![0; a.len().min(b.len())];
+                kernel::sub_mod(Backend::best(), q, &mut out, a, b);
+                out
+            })
+            .collect();
+        Self {
+            rows,
+            _form: PhantomData,
+        }
+    }
+}
+
+impl Poly<Coeff> {
+    /// `(self − other) · X^{−k}` in `Z_q[X]/(X^N + 1)`, in one pass: coefficient j is
+    /// `d[j+k]` below `N − k` and `−d[j+k−N] = (other − self)[j+k−N]` from there (the wrapped
+    /// terms change sign). The step of query expansion (pir-protocol.md §4.6).
+    pub fn sub_times_inverse_monomial(&self, other: &Self, ctx: &PolyContext, k: usize) -> Self {
+        let backend = Backend::best();
+        let rows = self
+            .rows
+            .iter()
+            .zip(&other.rows)
+            .zip(ctx.moduli())
+            .map(|((a, b), q)| {
+                let n = a.len().min(b.len());
+                // X^{−N} = −1: a shift past N swaps the operands.
+                let k = k.checked_rem(2 * n).unwrap_or(0);
+                let (a, b, k) = if k >= n { (b, a, k - n) } else { (a, b, k) };
+                let mut out = vec![0; n];
+                let (low, high) = out.split_at_mut(n - k);
+                kernel::sub_mod(backend, q, low, &a[k..n], &b[k..n]);
+                kernel::sub_mod(backend, q, high, &b[..k], &a[..k]);
+                out
+            })
             .collect();
         Self {
             rows,
@@ -324,4 +362,27 @@ pub fn write_polys<F>(
         p.write(ctx, skips.get(i).copied().unwrap_or(0), &mut out)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inverse_monomial_wraps_with_a_sign_flip() {
+        let ctx = PolyContext::new(8, &[17]).unwrap();
+        let f = Poly::<Coeff>::from_rows(&ctx, vec![vec![1, 2, 3, 4, 5, 6, 7, 8]]).unwrap();
+        let g = Poly::<Coeff>::from_rows(&ctx, vec![vec![0, 0, 0, 0, 0, 0, 0, 9]]).unwrap();
+        // (f − g) = 1 + 2x + … + 7x⁶ − x⁷; times x^-2: 3 + 4x + … + 7x⁴ − x⁵ − x⁶ − 2x⁷.
+        let h = f.sub_times_inverse_monomial(&g, &ctx, 2);
+        assert_eq!(h.rows(), &[vec![3, 4, 5, 6, 7, 16, 16, 15]]);
+        // A shift of 0 is the plain difference, of N its negation, of 2N the identity again.
+        assert_eq!(f.sub_times_inverse_monomial(&g, &ctx, 0), f.sub(&g, &ctx));
+        assert_eq!(f.sub_times_inverse_monomial(&g, &ctx, 8), g.sub(&f, &ctx));
+        assert_eq!(f.sub_times_inverse_monomial(&g, &ctx, 16), f.sub(&g, &ctx));
+        assert_eq!(
+            f.sub_times_inverse_monomial(&g, &ctx, 10),
+            g.sub_times_inverse_monomial(&f, &ctx, 2)
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! Every kernel backend this CPU has against the scalar reference, on random residues: the NTT
-//! both ways (and against the O(n²) definition), point-wise products and the lazy MAC.
+//! both ways (and against the O(n²) definition), point-wise products, sums and differences, and the lazy MAC.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -160,6 +160,21 @@ proptest! {
             let mut out = x.clone();
             kernel::mul_const(backend, q, &mut out, (w, q.shoup(w)));
             prop_assert_eq!(&out, &want, "{}", backend.name());
+        }
+    }
+
+    #[test]
+    fn sums_and_differences_agree(qi in 0..PRIMES.len(), len in 0usize..70, seed: u64) {
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let (a, b) = (residues(q.value(), len, seed), residues(q.value(), len, !seed));
+        let sum: Vec<u64> = a.iter().zip(&b).map(|(&x, &y)| ((u128::from(x) + u128::from(y)) % u128::from(q.value())) as u64).collect();
+        let diff: Vec<u64> = a.iter().zip(&b).map(|(&x, &y)| ((u128::from(x) + u128::from(q.value()) - u128::from(y)) % u128::from(q.value())) as u64).collect();
+        for backend in Backend::available() {
+            let mut out = vec![0; len];
+            kernel::add_mod(backend, q, &mut out, &a, &b);
+            prop_assert_eq!(&out, &sum, "add {}", backend.name());
+            kernel::sub_mod(backend, q, &mut out, &a, &b);
+            prop_assert_eq!(&out, &diff, "sub {}", backend.name());
         }
     }
 

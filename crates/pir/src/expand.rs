@@ -168,59 +168,21 @@ impl Expander<'_> {
         if reached != Some(target) {
             return Err(unusable);
         }
-        let mut rotated = ct.clone();
-        for _ in 0..repeats {
+        let mut rotated = apply_galois(self.all, self.ctx, ct, element, key)?;
+        for _ in 1..repeats {
             rotated = apply_galois(self.all, self.ctx, &rotated, element, key)?;
         }
         let shift = 1usize << (log_step - 1);
         let difference = ct
             .iter()
             .zip(&rotated)
-            .map(|(c, r)| times_inverse_power_of_x(self.ctx, &c.sub(r, self.ctx), shift))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(c, r)| c.sub_times_inverse_monomial(r, self.ctx, shift))
+            .collect();
         let sum = rotated
             .iter()
             .zip(ct)
             .map(|(r, c)| r.add(c, self.ctx))
             .collect();
         Ok((sum, difference))
-    }
-}
-
-/// `f · x^(−k)` in `Z_q[X]/(X^N + 1)`: coefficient j is `f[j+k]` below `N − k` and `−f[j+k−N]`
-/// from there (the wrapped terms change sign).
-fn times_inverse_power_of_x(
-    ctx: &PolyContext,
-    f: &Poly<Coeff>,
-    k: usize,
-) -> Result<Poly<Coeff>, he::Error> {
-    let n = ctx.degree();
-    let k = k % n;
-    let rows = f
-        .rows()
-        .iter()
-        .zip(ctx.moduli())
-        .map(|(row, q)| {
-            let (low, high) = row.split_at(k.min(row.len()));
-            high.iter()
-                .copied()
-                .chain(low.iter().map(|&c| q.neg(c)))
-                .collect()
-        })
-        .collect();
-    Poly::from_rows(ctx, rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inverse_power_of_x_wraps_with_a_sign_flip() {
-        let ctx = PolyContext::new(4, &[17]).unwrap();
-        let f = Poly::<Coeff>::from_rows(&ctx, vec![vec![1, 2, 3, 4]]).unwrap();
-        // (1 + 2x + 3x² + 4x³) · x^-1 = 2 + 3x + 4x² − x³.
-        let g = times_inverse_power_of_x(&ctx, &f, 1).unwrap();
-        assert_eq!(g.rows(), &[vec![2, 3, 4, 16]]);
     }
 }

@@ -154,6 +154,26 @@ pub fn mul_mod(backend: Backend, q: Modulus, out: &mut [u64], a: &[u64], b: &[u6
     scalar::mul_mod(q, out, a, b);
 }
 
+/// `out[i] = (a[i] + b[i]) mod q` for canonical `a`, `b` (over the shortest of the three).
+pub fn add_mod(backend: Backend, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(q.value()) {
+        return simd::add_mod(token, q, out, a, b);
+    }
+    let _ = backend;
+    scalar::add_mod(q, out, a, b);
+}
+
+/// `out[i] = (a[i] − b[i]) mod q` for canonical `a`, `b` (over the shortest of the three).
+pub fn sub_mod(backend: Backend, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(token) = backend.avx2_for(q.value()) {
+        return simd::sub_mod(token, q, out, a, b);
+    }
+    let _ = backend;
+    scalar::sub_mod(q, out, a, b);
+}
+
 /// Lazy multiply-accumulate: `acc[i] += lo32(a[i])·lo32(b[i])`, wrapping. With residues of a
 /// modulus q < 2^32 up to [`lazy_terms`] products can be summed before one reduction.
 pub fn mul_acc(backend: Backend, acc: &mut [u64], a: &[u64], b: &[u64]) {

@@ -100,3 +100,15 @@ pub(super) fn mul_const(q: Modulus, x: &mut [u64], (w, ws): (u64, u64)) {
         *v = q.mul_shoup(*v, w, ws);
     }
 }
+
+pub(super) fn add_mod(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = q.add(x, y);
+    }
+}
+
+pub(super) fn sub_mod(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = q.sub(x, y);
+    }
+}

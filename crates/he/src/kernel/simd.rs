@@ -335,6 +335,47 @@ fn mul_mod_avx2(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
     super::scalar::mul_mod(q, tail, a_tail, b_tail);
 }
 
+/// Sums of canonical residues mod q < 2^30: below 2q < 2^32, so [`csub`] applies.
+pub(super) fn add_mod(_: Avx2, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    // SAFETY: the token shows the CPU has AVX2.
+    unsafe { add_mod_avx2(q, out, a, b) }
+}
+
+#[target_feature(enable = "avx2")]
+fn add_mod_avx2(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    let ql = splat(q.value());
+    let done = out.len().min(a.len()).min(b.len()) / 4 * 4;
+    let (head, tail) = out.split_at_mut(done);
+    let (a_head, a_tail) = a.split_at(done);
+    let (b_head, b_tail) = b.split_at(done);
+    let lanes = head.as_chunks_mut::<4>().0.iter_mut();
+    for ((o, x), y) in lanes.zip(a_head.as_chunks().0).zip(b_head.as_chunks().0) {
+        store(o, csub(_mm256_add_epi64(load(x), load(y)), ql));
+    }
+    super::scalar::add_mod(q, tail, a_tail, b_tail);
+}
+
+/// Differences of canonical residues mod q < 2^30, as `a + q − b` in [0, 2q) reduced once.
+pub(super) fn sub_mod(_: Avx2, q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    // SAFETY: the token shows the CPU has AVX2.
+    unsafe { sub_mod_avx2(q, out, a, b) }
+}
+
+#[target_feature(enable = "avx2")]
+fn sub_mod_avx2(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
+    let ql = splat(q.value());
+    let done = out.len().min(a.len()).min(b.len()) / 4 * 4;
+    let (head, tail) = out.split_at_mut(done);
+    let (a_head, a_tail) = a.split_at(done);
+    let (b_head, b_tail) = b.split_at(done);
+    let lanes = head.as_chunks_mut::<4>().0.iter_mut();
+    for ((o, x), y) in lanes.zip(a_head.as_chunks().0).zip(b_head.as_chunks().0) {
+        let d = _mm256_sub_epi64(_mm256_add_epi64(load(x), ql), load(y));
+        store(o, csub(d, ql));
+    }
+    super::scalar::sub_mod(q, tail, a_tail, b_tail);
+}
+
 /// `acc[i] += lo32(a[i])·lo32(b[i])`, wrapping.
 pub(super) fn mul_acc(_: Avx2, acc: &mut [u64], a: &[u64], b: &[u64]) {
     // SAFETY: the token shows the CPU has AVX2.
