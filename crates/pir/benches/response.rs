@@ -1,13 +1,19 @@
 //! Per-query server time (`pir::server::ShardServer::respond`) on `n_4096_logq_27_28_28_logt_5`
 //! and its phases. Databases: `1k_1shard`, Apple's url-1shard transcript (its `.bin`, uploaded
-//! key and first recorded query); `100k_1shard` and `1m_1shard`, Apple's bench inputs
-//! (vectors/apple/README.md: synthetic keywords, 1-byte values, `PIRProcessDatabase`
-//! defaults, one shard), processed by `pir::process` and queried by `pir::client`. Apple's
-//! server needs 78.7 ms (100k) and 261 ms (1m) per query with one thread on this machine kind.
+//! key and first recorded query); `50k_shard`, Apple's url-50k transcript (one full 50K-URL
+//! shard of the NEURLFilter example sharding, dims [25, 6]; read from the project's vectors or,
+//! when only there, the golden vectors beside the repository); `100k_1shard` and `1m_1shard`,
+//! Apple's bench inputs (vectors/apple/README.md: synthetic keywords, 1-byte values,
+//! `PIRProcessDatabase` defaults, one shard), processed by `pir::process` and queried by
+//! `pir::client`. Apple's server needs 47.3 ms (50K shard), 78.7 ms (100k) and 261 ms (1m)
+//! per query with one thread on this machine kind. Each database runs on one thread
+//! (`threads1`) and on two within the query (`threads2`, `ShardServer::with_threads`).
 //!
-//! Phases (`pir_phase/...`): the expansion of the query; one table's first-dimension scan
-//! (`d1` ct×pt inner products over `d0` plaintexts, back to Coeff); the second dimension's ct×ct
-//! inner product; the relinearization; the mod switch plus serialization of one reply.
+//! Phases (`pir_phase/...`, one thread): the expansion of the query; one table's
+//! first-dimension scan (`d1` ct×pt inner products over `d0` plaintexts, back to Coeff) and its
+//! memory roofline (`scan_roofline`: one streaming pass summing the same plaintext words); the
+//! second dimension's ct×ct inner product; the relinearization; the mod switch plus
+//! serialization of one reply.
 
 #![allow(
     clippy::unwrap_used,
@@ -44,24 +50,34 @@ struct Fixture {
     query: EncryptedIndices,
 }
 
+/// A transcript file: the project's copy, else the golden vectors beside the repository.
+fn vector_path(rel: &str) -> Option<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    [
+        "../../vectors/apple/pir",
+        "../../../shared/vectors/apple/pir",
+    ]
+    .iter()
+    .map(|dir| manifest.join(dir).join(rel))
+    .find(|p| p.exists())
+}
+
 fn vector(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../vectors/apple/pir")
-        .join(rel);
+    let path = vector_path(rel).unwrap_or_else(|| panic!("{rel}: not found"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Apple's url-1shard database, uploaded key and first recorded query.
-fn transcript() -> Fixture {
-    let params = PirParameters::decode(vector("url-1shard/url-0.params.binpb").as_slice()).unwrap();
-    let shard = ProcessedShard::from_apple_bin(params, &vector("url-1shard/url-0.bin")).unwrap();
+/// An Apple transcript's database, uploaded key and first recorded query.
+fn transcript(variant: &str) -> Fixture {
+    let file = |name: &str| vector(&format!("{variant}/{name}"));
+    let params = PirParameters::decode(file("url-0.params.binpb").as_slice()).unwrap();
+    let shard = ProcessedShard::from_apple_bin(params, &file("url-0.bin")).unwrap();
     let server = ShardServer::new(shard).unwrap();
-    let keys =
-        EvaluationKeys::decode(vector("url-1shard/api/evaluation-keys.binpb").as_slice()).unwrap();
+    let keys = EvaluationKeys::decode(file("api/evaluation-keys.binpb").as_slice()).unwrap();
     let key =
         PreparedEvaluationKey::from_proto(&server, keys.keys[0].evaluation_key.as_ref().unwrap())
             .unwrap();
-    let requests = Requests::decode(vector("url-1shard/api/requests.A.binpb").as_slice()).unwrap();
+    let requests = Requests::decode(file("api/requests.A.binpb").as_slice()).unwrap();
     let Some(request::Request::PirRequest(pir)) = &requests.requests[0].request else {
         panic!("not a PIR request");
     };
@@ -105,15 +121,23 @@ fn synthetic(rows: usize) -> Fixture {
     Fixture { server, key, query }
 }
 
-fn bench_db(c: &mut Criterion, db: &str, f: &Fixture) {
-    let mut group = c.benchmark_group("pir_query/n4096_logt5");
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(8));
-    group.bench_function(format!("{db}/threads1"), |b| {
-        b.iter(|| f.server.respond(&f.query, &f.key).unwrap());
-    });
-    group.finish();
-    phases(c, db, f);
+fn bench_db(c: &mut Criterion, db: &str, f: Fixture) {
+    let query = |c: &mut Criterion, f: &Fixture| {
+        let mut group = c.benchmark_group("pir_query/n4096_logt5");
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(8));
+        group.bench_function(format!("{db}/threads{}", f.server.threads()), |b| {
+            b.iter(|| f.server.respond(&f.query, &f.key).unwrap());
+        });
+        group.finish();
+    };
+    query(c, &f);
+    phases(c, db, &f);
+    let f = Fixture {
+        server: f.server.with_threads(2).unwrap(),
+        ..f
+    };
+    query(c, &f);
 }
 
 fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
@@ -145,10 +169,18 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
             .collect::<Vec<_>>()
     };
     let columns = scan();
+    // The same plaintext words the scan reads, summed in one pass: the memory roofline.
+    let roofline = || {
+        (0..d0 * d1)
+            .filter_map(|p| shard.plaintext(p))
+            .map(|words| words.iter().fold(0u64, |acc, &w| acc.wrapping_add(w)))
+            .fold(0u64, u64::wrapping_add)
+    };
     let dot =
         he::dot::CtCtDot::new(&ctx, shard.plaintext_modulus(), he::behz::Scalar::U32).unwrap();
     let rest = &expanded[d0..d0 + d1];
     let product = dot.inner_product(&ctx, rest, &columns).unwrap();
+    // Any relinearization key of these parameters costs the same.
     let keys =
         EvaluationKeys::decode(vector("url-1shard/api/evaluation-keys.binpb").as_slice()).unwrap();
     let relin = keys.keys[0]
@@ -167,6 +199,7 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
         b.iter(|| f.server.expand_query(&f.query, &f.key).unwrap());
     });
     group.bench_function("scan_one_table", |b| b.iter(scan));
+    group.bench_function("scan_roofline", |b| b.iter(roofline));
     group.bench_function("ct_ct", |b| {
         b.iter(|| dot.inner_product(&ctx, rest, &columns).unwrap());
     });
@@ -185,10 +218,15 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
 }
 
 fn benches(c: &mut Criterion) {
-    bench_db(c, "1k_1shard", &transcript());
+    bench_db(c, "1k_1shard", transcript("url-1shard"));
     if std::env::var_os("PIR_BENCH_SMALL_ONLY").is_none() {
-        bench_db(c, "100k_1shard", &synthetic(100_000));
-        bench_db(c, "1m_1shard", &synthetic(1_000_000));
+        if vector_path("url-50k/url-0.bin").is_some() {
+            bench_db(c, "50k_shard", transcript("url-50k"));
+        } else {
+            eprintln!("url-50k transcript not found: 50k_shard skipped");
+        }
+        bench_db(c, "100k_1shard", synthetic(100_000));
+        bench_db(c, "1m_1shard", synthetic(1_000_000));
     }
 }
 
