@@ -2,7 +2,8 @@
 //! `pir::process`, two replica groups on 127.0.0.1 each able to answer only its half of the
 //! shards, the router in front, and a device-side `KeywordPirClient`. Results through the router
 //! must equal those of one server holding every shard; a group's replica down is retried on the
-//! other, a whole group down gives 503, a group's 4xx is the answer.
+//! other, a whole group down gives 503, a group's 4xx is the answer, and the router (not the
+//! groups) redeems the Privacy Pass token, once per body however many groups it reaches.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -33,14 +34,22 @@ use pir::process_config::ProcessConfig;
 use pir::proto::{api, api_shared, he as he_proto, pir as pir_proto};
 use pir_server::compute_pool::ComputePool;
 use pir_server::fanout::{self, Fanout};
+use pir_server::issuer_state::{IssuerKeys, IssuerState, issuer_from};
+use pir_server::key_store::system_clock;
 use pir_server::server_config::{GroupConfig, RouterConfig};
 use pir_server::shard::{RespondError, Shard, ShardResponder};
+use pir_server::token_auth::{NonceBackend, TokenAuth};
 use pir_server::usecase::{Layout, Usecase};
 use pir_server::usecase_loader::UsecaseSource;
 use pir_server::usecase_store::UsecaseStore;
 use pir_server::{AppState, Limits, Role};
+use privacy_pass::{
+    HashedUserTokens, MemoryNonceStore, PublicKey, Tier, TokenChallenge, begin_token,
+    format_private_token, rand_core::UnwrapErr,
+};
 use prost::Message as _;
 use rand::SeedableRng as _;
+use tower::ServiceExt as _;
 
 const USECASE: &str = "com.example.split.url.filtering";
 const SHARDS: usize = 4;
@@ -185,7 +194,11 @@ fn router_config(groups: &[(&[SocketAddr], &str)], http2: bool) -> RouterConfig 
 }
 
 async fn router(config: &RouterConfig) -> SocketAddr {
-    let fanout = Fanout::new(config, None, Limits::default()).unwrap();
+    router_with_auth(config, None).await
+}
+
+async fn router_with_auth(config: &RouterConfig, auth: Option<Arc<TokenAuth>>) -> SocketAddr {
+    let fanout = Fanout::new(config, auth, Limits::default()).unwrap();
     listen(fanout::router(fanout)).await
 }
 
@@ -202,7 +215,21 @@ impl Http {
         path: &str,
         body: Vec<u8>,
     ) -> (StatusCode, HeaderMap, Bytes) {
-        let request = Request::post(format!("http://{addr}{path}"))
+        self.post_as(addr, path, body, None).await
+    }
+
+    async fn post_as(
+        &self,
+        addr: SocketAddr,
+        path: &str,
+        body: Vec<u8>,
+        authorization: Option<&str>,
+    ) -> (StatusCode, HeaderMap, Bytes) {
+        let mut request = Request::post(format!("http://{addr}{path}"));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let request = request
             .header("User-Identifier", USER)
             .header("User-Agent", UA_MODERN)
             .header("Content-Type", "application/octet-stream")
@@ -560,4 +587,117 @@ async fn a_groups_4xx_is_the_answer() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(message(&body), "Missing 'User-Identifier' header");
+}
+
+/// An issuer (oneshot router) and the verifier of its keys, as `--role router` builds it.
+async fn issuer_and_auth(dir: &Path) -> (axum::Router, Arc<TokenAuth>) {
+    let keys = IssuerKeys::file(dir.join("issuer-keys.json")).unwrap();
+    let set = keys
+        .open_or_create(&[Tier::from("tier1")], 1_767_225_600)
+        .await
+        .unwrap();
+    let users = HashedUserTokens::from_json(&format!(
+        r#"{{"user-tokens":[{{"sha256":"{}","tier":"tier1"}}]}}"#,
+        hex::encode(HashedUserTokens::hash("AAAA"))
+    ))
+    .unwrap();
+    let mut state = service_state(&build_database(dir), &dir.join("keys-issuer"), 0..SHARDS);
+    state.issuer = Some(Arc::new(IssuerState {
+        issuer: issuer_from(&set).unwrap(),
+        users,
+        request_uri: "/issue".into(),
+    }));
+    let auth = Arc::new(TokenAuth::new(
+        keys.verifier_keys().await.unwrap(),
+        NonceBackend::Memory(MemoryNonceStore::new()),
+        3600,
+        system_clock(),
+    ));
+    (pir_server::router(state, Role::Issuer), auth)
+}
+
+/// One fresh `Authorization: PrivateToken ...` value from `issuer`.
+async fn token(issuer: &axum::Router) -> String {
+    let bytes = |r: axum::response::Response| async move {
+        r.into_body().collect().await.unwrap().to_bytes()
+    };
+    let spki = issuer
+        .clone()
+        .oneshot(
+            Request::get("/token-key-for-user-token")
+                .header("Authorization", "Bearer AAAA")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let key = PublicKey::from_spki(&bytes(spki).await).unwrap();
+    let mut rng = UnwrapErr(privacy_pass::SysRng);
+    let (request, pending) =
+        begin_token(&mut rng, &key, &TokenChallenge::apple("issuer.example.net")).unwrap();
+    let response = issuer
+        .clone()
+        .oneshot(
+            Request::post("/issue")
+                .header("Authorization", "Bearer AAAA")
+                .header("Content-Type", "application/private-token-request")
+                .body(axum::body::Body::from(request.encode()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    format_private_token(&pending.finish(&bytes(response).await).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_redeems_each_token_once_for_all_groups() {
+    let s = split().await;
+    let http = Http::new();
+    let issuer_dir = tempfile::tempdir().unwrap();
+    let (issuer, auth) = issuer_and_auth(issuer_dir.path()).await;
+    let front = router_with_auth(
+        &router_config(&[(&[s.group0], "0-1"), (&[s.group1], "2-3")], false),
+        Some(auth),
+    )
+    .await;
+    // The device against the groups' own config (they run without auth), then via the router.
+    let device = Device::new(&http, s.group0).await;
+    let (status, _, body) = http.post(front, "/key", device.upload.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(message(&body), "No private token");
+
+    let key_token = token(&issuer).await;
+    let (status, _, _) = http
+        .post_as(front, "/key", device.upload.clone(), Some(&key_token))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "one token stores the key in both groups"
+    );
+
+    let (keywords, expected) = keywords(&device.client);
+    let query_token = token(&issuer).await;
+    let (status, _, routed) = http
+        .post_as(
+            front,
+            "/queries",
+            device.body(&keywords),
+            Some(&query_token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{routed:?}");
+    assert_eq!(device.decrypt(&keywords, routed), expected);
+
+    let (status, _, body) = http
+        .post_as(
+            front,
+            "/queries",
+            device.body(&keywords),
+            Some(&query_token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a spent token");
+    assert_eq!(message(&body), "Token did not pass verification");
 }
