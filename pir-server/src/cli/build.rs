@@ -18,10 +18,13 @@ use pir::keyword_database::{KeywordValuePair, rows_from_proto};
 use pir::process::{NEURLFILTER_VALUE, Progress, ShardPlaintexts, rows_from_blocklist};
 use pir::process_config::ProcessConfig;
 use pir::proto::pir as pir_proto;
+use pir::usecase_config::UsecaseConfig;
+use pir_server::wire_sizes::WireSizes;
 use prost::Message as _;
 
 use super::{Exit, Failure};
 
+mod incremental;
 mod plan;
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +67,14 @@ pub struct BuildArgs {
     /// Largest `/queries` answer per keyword the relay accepts; as --max-key-bytes.
     #[arg(long)]
     pub max_response_bytes: Option<usize>,
+    /// Rebuild only the shards whose entries changed since the newest version under this data
+    /// directory (or this use-case or version directory), copying the others byte for byte, with
+    /// that version's process config.
+    #[arg(
+        long,
+        conflicts_with_all = ["process_config", "rlwe_parameters", "entries_per_shard", "max_key_bytes", "max_response_bytes"]
+    )]
+    pub previous: Option<PathBuf>,
     /// Hide progress bars.
     #[arg(long)]
     pub quiet: bool,
@@ -90,11 +101,6 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
     if rows.is_empty() {
         bail!("no usable entries in the input");
     }
-    let config = process_config(args)?;
-    let limits = plan::Limits {
-        max_key_bytes: args.max_key_bytes,
-        max_response_bytes: args.max_response_bytes,
-    };
 
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -106,34 +112,43 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("processing");
-    let report = |candidate: usize, total: usize, p: Progress| match p {
-        Progress::Sharded { shards, .. } => {
-            if total > 1 {
-                bar.set_message(format!("fit {}/{total}", candidate + 1));
-            }
-            bar.set_position(0);
-            bar.set_length(shards as u64);
-        }
-        Progress::ShardDone { done, .. } => bar.set_position(done as u64),
-    };
     let prefilter = prefilter_json(&rows, args.fpr)?;
     let entries = rows.len();
-    let candidates =
-        plan::candidates(&config, &rows, &limits).context("preparing the process config")?;
-    let chosen = plan::choose(
-        &args.usecase,
-        &rows,
-        candidates,
-        &limits,
-        &mut rand::rngs::OsRng,
-        &report,
-    )
-    .context("processing the database")?;
-    drop(rows);
+    let built = match &args.previous {
+        Some(previous) => incremental(args, previous, rows, &bar)?,
+        None => full(args, rows, &bar)?,
+    };
     bar.set_message("encoding");
-    let usecase = chosen.database.usecase;
-    let shards = to_eval_form(chosen.database.shards).context("processing the database")?;
+    let (copied, rebuilt): (Vec<_>, Vec<_>) = built
+        .shards
+        .into_iter()
+        .enumerate()
+        .partition(|(_, s)| matches!(s, incremental::Shard::Copied(_)));
+    let (rebuilt_indices, plaintexts): (Vec<usize>, Vec<ShardPlaintexts>) = rebuilt
+        .into_iter()
+        .filter_map(|(i, s)| match s {
+            incremental::Shard::Rebuilt(p) => Some((i, p)),
+            incremental::Shard::Copied(_) => None,
+        })
+        .unzip();
+    let encoded = to_eval_form(plaintexts).context("processing the database")?;
     bar.finish_and_clear();
+
+    let mut params: Vec<Option<pir_proto::PirParameters>> =
+        vec![None; copied.len() + encoded.len()];
+    for (i, shard) in &copied {
+        if let (incremental::Shard::Copied(p), Some(slot)) = (shard, params.get_mut(*i)) {
+            *slot = Some(p.clone());
+        }
+    }
+    for (&i, shard) in rebuilt_indices.iter().zip(&encoded) {
+        if let Some(slot) = params.get_mut(i) {
+            *slot = Some(shard.parameters().clone());
+        }
+    }
+    let params: Vec<pir_proto::PirParameters> = params.into_iter().flatten().collect();
+    let usecase = UsecaseConfig::from_shards(&params).context("the use-case config")?;
+    let sizes = WireSizes::of(&args.usecase, &params).context("computing wire sizes")?;
 
     let version = args.version.clone().unwrap_or_else(utc_version);
     let usecase_dir = args.out.join(&args.usecase);
@@ -145,7 +160,19 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("creating {}", work_dir.display()))?;
     let write_bar = progress_spinner(args.quiet, "writing");
-    for (i, shard) in shards.iter().enumerate() {
+    if let Some(previous) = &built.previous {
+        // Byte for byte: devices' cached configs and the server's mapped files stay valid.
+        for (i, _) in &copied {
+            for name in [
+                format!("shard-{i}.pirdb"),
+                format!("shard-{i}.params.binpb"),
+            ] {
+                std::fs::copy(previous.join(&name), work_dir.join(&name))
+                    .with_context(|| format!("copying {}", previous.join(&name).display()))?;
+            }
+        }
+    }
+    for (&i, shard) in rebuilt_indices.iter().zip(&encoded) {
         let path = work_dir.join(format!("shard-{i}.pirdb"));
         let file =
             std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
@@ -166,11 +193,14 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         &usecase.pir_config.encode_to_vec(),
     )?;
     write(&work_dir.join("prefilter.json"), &prefilter.json)?;
+    write(
+        &work_dir.join(incremental::MANIFEST),
+        &built.manifest.to_json()?,
+    )?;
     std::fs::rename(&work_dir, &final_dir)
         .with_context(|| format!("renaming into {}", final_dir.display()))?;
     write_bar.finish_and_clear();
 
-    let sizes = chosen.sizes;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "use case      {}", args.usecase);
     let _ = writeln!(out, "version       {}", final_dir.display());
@@ -179,13 +209,24 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         "entries       {entries} ({} input lines rejected, {duplicates} duplicates)",
         rejected
     );
-    let _ = writeln!(out, "shards        {}", shards.len());
-    let _ = writeln!(
-        out,
-        "parameters    {}, {}",
-        config.rlwe_parameters,
-        chosen.candidate.describe()
-    );
+    let _ = writeln!(out, "shards        {}", params.len());
+    let _ = writeln!(out, "parameters    {}", built.parameters);
+    if let Some(previous) = &built.previous {
+        let _ = writeln!(
+            out,
+            "incremental   {} of {} shards rebuilt {:?}, {} copied from {}; {}",
+            rebuilt_indices.len(),
+            params.len(),
+            rebuilt_indices,
+            copied.len(),
+            previous.display(),
+            if built.reparameterized.is_empty() {
+                "shard parameters unchanged".to_owned()
+            } else {
+                format!("new parameters for shards {:?}", built.reparameterized)
+            }
+        );
+    }
     let _ = writeln!(out, "config id     {}", hex::encode(usecase.config_id));
     let _ = writeln!(
         out,
@@ -203,6 +244,93 @@ fn run(args: &BuildArgs) -> anyhow::Result<()> {
         prefilter.bitmap_bytes, prefilter.hashes, prefilter.expected_fpr, prefilter.tag
     );
     Ok(())
+}
+
+/// The shards of a new version, before encoding and writing.
+struct Built {
+    shards: Vec<incremental::Shard>,
+    manifest: incremental::Manifest,
+    /// For the summary.
+    parameters: String,
+    /// The version copied shards come from.
+    previous: Option<PathBuf>,
+    reparameterized: Vec<usize>,
+}
+
+/// Every shard processed, with parameters fitting the size limits.
+fn full(args: &BuildArgs, rows: Vec<KeywordValuePair>, bar: &ProgressBar) -> anyhow::Result<Built> {
+    let config = process_config(args)?;
+    let limits = plan::Limits {
+        max_key_bytes: args.max_key_bytes,
+        max_response_bytes: args.max_response_bytes,
+    };
+    let report = |candidate: usize, total: usize, p: Progress| match p {
+        Progress::Sharded { shards, .. } => {
+            if total > 1 {
+                bar.set_message(format!("fit {}/{total}", candidate + 1));
+            }
+            bar.set_position(0);
+            bar.set_length(shards as u64);
+        }
+        Progress::ShardDone { done, .. } => bar.set_position(done as u64),
+    };
+    let candidates =
+        plan::candidates(&config, &rows, &limits).context("preparing the process config")?;
+    let chosen = plan::choose(
+        &args.usecase,
+        &rows,
+        candidates,
+        &limits,
+        &mut rand::rngs::OsRng,
+        &report,
+    )
+    .context("processing the database")?;
+    let shard_rows = incremental::split(rows, &chosen.candidate.config)?;
+    let manifest = incremental::Manifest::new(&chosen.candidate.config, &shard_rows)?;
+    Ok(Built {
+        shards: chosen
+            .database
+            .shards
+            .into_iter()
+            .map(incremental::Shard::Rebuilt)
+            .collect(),
+        manifest,
+        parameters: format!(
+            "{}, {}",
+            chosen.candidate.config.rlwe_parameters,
+            chosen.candidate.describe()
+        ),
+        previous: None,
+        reparameterized: Vec::new(),
+    })
+}
+
+/// Only the shards whose rows changed since the newest version under `previous`.
+fn incremental(
+    args: &BuildArgs,
+    previous: &Path,
+    rows: Vec<KeywordValuePair>,
+    bar: &ProgressBar,
+) -> anyhow::Result<Built> {
+    let previous = incremental::previous_version(previous, &args.usecase)?;
+    bar.set_message("rebuilding");
+    let report = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let plan = incremental::rebuild(&previous, rows, &mut rand::rngs::OsRng, &report)?;
+    let parameters = format!(
+        "{}, as {}",
+        plan.manifest.process_config.rlwe_parameters,
+        previous.display()
+    );
+    Ok(Built {
+        shards: plan.shards,
+        manifest: plan.manifest,
+        parameters,
+        previous: Some(previous),
+        reparameterized: plan.reparameterized,
+    })
 }
 
 /// The Eval form of every shard (the NTTs), shards dealt round-robin to one thread per core.

@@ -177,11 +177,10 @@ pub fn candidates(
     Ok(out)
 }
 
-/// The chosen candidate, its plaintexts and sizes.
+/// The chosen candidate and its plaintexts.
 pub struct Chosen {
     pub candidate: Candidate,
     pub database: ProcessedDatabase<ShardPlaintexts>,
-    pub sizes: WireSizes,
 }
 
 /// Processes the candidates in order and returns the first that fits `limits`.
@@ -222,7 +221,6 @@ pub fn choose(
             return Ok(Chosen {
                 candidate,
                 database,
-                sizes,
             });
         }
         let s =
