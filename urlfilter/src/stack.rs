@@ -303,12 +303,11 @@ drain_secs = 2
 [key_store]
 path = "{d}/evaluation-keys.redb"
 
-[auth]
-key_dir = "{d}/issuer"
+[issuer_keys]
+file = "{d}/issuer-keys.json"
 
 [issuer]
 user_tokens = "{d}/user-tokens.json"
-key_dir = "{d}/issuer"
 
 [[usecase]]
 name = "{usecase}"
