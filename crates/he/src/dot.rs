@@ -21,16 +21,44 @@ pub fn ct_pt(
     pts: &[Option<&[u64]>],
     poly_count: usize,
 ) -> Result<Vec<Poly<Eval>>, Error> {
+    let mut out = ct_pt_columns(ctx, cts, &[pts], poly_count)?;
+    out.pop().ok_or(Error::Unsupported("no column"))
+}
+
+/// Bytes of ciphertext slices one pass of [`ct_pt_columns`] keeps hot (about half a core's L2).
+const SLICE_BYTES: usize = 512 << 10;
+
+/// [`ct_pt`] for several columns of plaintexts against the same ciphertexts (a PIR table's
+/// first dimension): output c is `Σ_k cts[k] ⊙ columns[c][k]`. The sums run over one slice of
+/// coefficients at a time, every column in turn, so the ciphertexts' slices stay in cache while
+/// each plaintext is streamed from memory once.
+pub fn ct_pt_columns(
+    ctx: &PolyContext,
+    cts: &[Vec<Poly<Eval>>],
+    columns: &[&[Option<&[u64]>]],
+    poly_count: usize,
+) -> Result<Vec<Vec<Poly<Eval>>>, Error> {
     let n = ctx.degree();
     let moduli: Vec<Modulus> = ctx.moduli().collect();
-    if cts.len() != pts.len() {
-        return Err(Error::CountMismatch {
-            what: "plaintexts for the ciphertexts",
-            expected: cts.len(),
-            got: pts.len(),
-        });
+    for pts in columns {
+        if cts.len() != pts.len() {
+            return Err(Error::CountMismatch {
+                what: "plaintexts for the ciphertexts",
+                expected: cts.len(),
+                got: pts.len(),
+            });
+        }
+        for pt in pts.iter().flatten() {
+            if pt.len() != n * moduli.len() {
+                return Err(Error::CountMismatch {
+                    what: "plaintext residues",
+                    expected: n * moduli.len(),
+                    got: pt.len(),
+                });
+            }
+        }
     }
-    for (ct, pt) in cts.iter().zip(pts) {
+    for ct in cts {
         if ct.len() != poly_count {
             return Err(Error::CountMismatch {
                 what: "ciphertext polynomials",
@@ -38,52 +66,60 @@ pub fn ct_pt(
                 got: ct.len(),
             });
         }
-        if let Some(pt) = pt
-            && pt.len() != n * moduli.len()
-        {
-            return Err(Error::CountMismatch {
-                what: "plaintext residues",
-                expected: n * moduli.len(),
-                got: pt.len(),
-            });
-        }
     }
     let backend = Backend::best();
-    let mut out: Vec<Vec<Vec<u64>>> = vec![Vec::with_capacity(moduli.len()); poly_count];
+    let per_coefficient = (cts.len() * poly_count * 8).max(1);
+    let slice = (SLICE_BYTES / per_coefficient).clamp(64, n.max(64));
+    // out[c][p][i]: column c, polynomial p, modulus i.
+    let mut out = vec![vec![vec![vec![0u64; n]; moduli.len()]; poly_count]; columns.len()];
     for (i, &q) in moduli.iter().enumerate() {
         // Unreduced u64 sums of at most `budget` products, reduced in place (to below q, which
         // the budget allows for) when full; moduli above 2^32 (budget 0) add term by term.
         let budget = kernel::lazy_terms(q);
-        let mut acc = vec![vec![0u64; n]; poly_count];
-        let mut pending = 0usize;
-        for (ct, pt) in cts.iter().zip(pts) {
-            let Some(pt) = pt else { continue };
-            let prow = pt.get(i * n..(i + 1) * n).unwrap_or_default();
-            if budget > 0 && pending == budget {
-                acc.iter_mut().for_each(|a| kernel::reduce(q, a));
-                pending = 0;
-            }
-            for (a, poly) in acc.iter_mut().zip(ct) {
-                let crow = poly.rows().get(i).map(Vec::as_slice).unwrap_or_default();
+        for start in (0..n).step_by(slice) {
+            let end = (start + slice).min(n);
+            for (pts, col) in columns.iter().zip(&mut out) {
+                let mut pending = 0usize;
+                for (ct, pt) in cts.iter().zip(pts.iter()) {
+                    let Some(pt) = pt else { continue };
+                    let prow = pt.get(i * n + start..i * n + end).unwrap_or_default();
+                    if budget > 0 && pending == budget {
+                        for poly in col.iter_mut() {
+                            kernel::reduce(q, &mut poly[i][start..end]);
+                        }
+                        pending = 0;
+                    }
+                    for (acc, poly) in col.iter_mut().zip(ct) {
+                        let a = &mut acc[i][start..end];
+                        let crow = poly
+                            .rows()
+                            .get(i)
+                            .and_then(|r| r.get(start..end))
+                            .unwrap_or_default();
+                        if budget > 0 {
+                            kernel::mul_acc(backend, a, crow, prow);
+                        } else {
+                            for ((s, &x), &y) in a.iter_mut().zip(crow).zip(prow) {
+                                *s = q.add(*s, q.mul(x, y));
+                            }
+                        }
+                    }
+                    pending += 1;
+                }
                 if budget > 0 {
-                    kernel::mul_acc(backend, a, crow, prow);
-                } else {
-                    for ((s, &x), &y) in a.iter_mut().zip(crow).zip(prow) {
-                        *s = q.add(*s, q.mul(x, y));
+                    for poly in col.iter_mut() {
+                        kernel::reduce(q, &mut poly[i][start..end]);
                     }
                 }
             }
-            pending += 1;
-        }
-        for (mut a, o) in acc.into_iter().zip(&mut out) {
-            if budget > 0 {
-                kernel::reduce(q, &mut a);
-            }
-            o.push(a);
         }
     }
     out.into_iter()
-        .map(|rows| Poly::from_rows(ctx, rows))
+        .map(|col| {
+            col.into_iter()
+                .map(|rows| Poly::from_rows(ctx, rows))
+                .collect()
+        })
         .collect()
 }
 

@@ -156,16 +156,14 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
         .map(|ct| ct.iter().map(|p| p.clone().ntt(&ctx)).collect())
         .collect();
     let scan = || {
-        (0..d1)
-            .map(|col| {
-                let pts: Vec<Option<&[u64]>> =
-                    (0..d0).map(|r| shard.plaintext(col * d0 + r)).collect();
-                he::dot::ct_pt(&ctx, &first, &pts, 2)
-                    .unwrap()
-                    .into_iter()
-                    .map(|p| p.intt(&ctx))
-                    .collect::<Vec<_>>()
-            })
+        let plaintexts: Vec<Vec<Option<&[u64]>>> = (0..d1)
+            .map(|col| (0..d0).map(|r| shard.plaintext(col * d0 + r)).collect())
+            .collect();
+        let refs: Vec<&[Option<&[u64]>]> = plaintexts.iter().map(Vec::as_slice).collect();
+        he::dot::ct_pt_columns(&ctx, &first, &refs, 2)
+            .unwrap()
+            .into_iter()
+            .map(|sum| sum.into_iter().map(|p| p.intt(&ctx)).collect::<Vec<_>>())
             .collect::<Vec<_>>()
     };
     let columns = scan();

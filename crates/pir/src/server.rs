@@ -402,10 +402,7 @@ impl ShardServer {
         let ciphertexts = (0..self.shard.chunk_count())
             .map(|chunk| {
                 let base = (table * self.shard.chunk_count() + chunk) * per_chunk;
-                let column_results = self
-                    .map(columns, |col| self.first_dimension(&first, base + col * d0))
-                    .into_iter()
-                    .collect::<Result<Vec<_>, _>>()?;
+                let column_results = self.first_dimension(&first, base, columns)?;
                 let combined = match column_results.as_slice() {
                     [single] if dims.len() == 1 => single.clone(),
                     _ => {
@@ -448,17 +445,39 @@ impl ShardServer {
         Ok(self.ct_ct.finish(&self.ctx, sum)?)
     }
 
-    /// `Σ_r first[r] ⊙ P[start + r]` over the present plaintexts, back in Coeff form.
+    /// Column c of `columns`: `Σ_r first[r] ⊙ P[base + c·d0 + r]` over the present plaintexts,
+    /// back in Coeff form. With a pool, each thread takes a run of columns.
     fn first_dimension(
         &self,
         first: &[Vec<Poly<Eval>>],
-        start: usize,
-    ) -> Result<Ciphertext, ServeError> {
-        let plaintexts: Vec<Option<&[u64]>> = (start..start + first.len())
-            .map(|p| self.shard.plaintext(p))
-            .collect();
-        let sum = dot::ct_pt(&self.ctx, first, &plaintexts, 2)?;
-        Ok(sum.into_iter().map(|p| p.intt(&self.ctx)).collect())
+        base: usize,
+        columns: usize,
+    ) -> Result<Vec<Ciphertext>, ServeError> {
+        let d0 = first.len();
+        let part = columns.div_ceil(self.threads()).max(1);
+        let parts = self.map(columns.div_ceil(part), |i| {
+            let cols = (i * part)..((i + 1) * part).min(columns);
+            let plaintexts: Vec<Vec<Option<&[u64]>>> = cols
+                .map(|col| {
+                    let start = base + col * d0;
+                    (start..start + d0)
+                        .map(|p| self.shard.plaintext(p))
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[Option<&[u64]>]> = plaintexts.iter().map(Vec::as_slice).collect();
+            let sums = dot::ct_pt_columns(&self.ctx, first, &refs, 2)?;
+            Ok::<_, ServeError>(
+                sums.into_iter()
+                    .map(|sum| sum.into_iter().map(|p| p.intt(&self.ctx)).collect())
+                    .collect::<Vec<Ciphertext>>(),
+            )
+        });
+        let mut out = Vec::with_capacity(columns);
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     /// Mod-switches to the first modulus and serializes for decryption (skip-LSBs).
