@@ -21,6 +21,8 @@ OURS_PORT=${OURS_PORT:-18080}
 THEIRS_PORT=${THEIRS_PORT:-18082}
 ADMIN_PORT=${ADMIN_PORT:-19090}
 CONCURRENCY=${CONCURRENCY:-32}
+# Extra `serve` flags for our gateway, e.g. OURS_ARGS="--worker-threads 1" (word-split).
+OURS_ARGS=${OURS_ARGS:-}
 
 dir=$(mktemp -d)
 pids=()
@@ -39,7 +41,7 @@ pids+=($target_pid)
 env RUST_LOG=warn "$OURS" serve \
     --listen "127.0.0.1:$OURS_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
     --keys-file "$dir/keys.json" --key-reload-secs 0 \
-    --target "service.example.net=http://127.0.0.1:$TARGET_PORT" >"$dir/ours.log" 2>&1 &
+    --target "service.example.net=http://127.0.0.1:$TARGET_PORT" $OURS_ARGS >"$dir/ours.log" 2>&1 &
 ours_pid=$!
 pids+=($ours_pid)
 
@@ -90,8 +92,8 @@ for round in $(seq "$ROUNDS"); do
         run ours "$ours_pid" "${ours[@]}" --size "$size" --requests "$n" --concurrency "$CONCURRENCY"
         run theirs "$theirs_pid" "${theirs[@]}" --size "$size" --requests "$n" --concurrency "$CONCURRENCY"
         # Latency with one request in flight, and the target alone for the baseline.
-        run direct "$target_pid" "${direct[@]}" --size "$size" --requests 3000 --concurrency 1
-        run ours "$ours_pid" "${ours[@]}" --size "$size" --requests 3000 --concurrency 1
-        run theirs "$theirs_pid" "${theirs[@]}" --size "$size" --requests 3000 --concurrency 1
+        run direct "$target_pid" "${direct[@]}" --size "$size" --requests 1000 --concurrency 1
+        run ours "$ours_pid" "${ours[@]}" --size "$size" --requests 1000 --concurrency 1
+        run theirs "$theirs_pid" "${theirs[@]}" --size "$size" --requests 1000 --concurrency 1
     done
 done

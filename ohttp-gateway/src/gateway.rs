@@ -4,6 +4,7 @@
 use crate::codepoints::KeyId;
 use crate::error::GatewayError;
 use crate::header::{MIN_REQUEST_LEN, RequestHeader};
+use crate::hpke::ResponseContext;
 use crate::inner::InnerResponse;
 use crate::keys::KeyRing;
 
@@ -20,31 +21,23 @@ pub struct Opened {
 
 /// The response context; consumed by [`Reply::seal`].
 #[derive(Debug)]
-pub struct Reply(ohttp::ServerResponse);
+pub struct Reply(ResponseContext);
 
 impl Reply {
     /// Encapsulates an inner response as `message/ohttp-res`.
     pub fn seal(self, response: &InnerResponse) -> Result<Vec<u8>, GatewayError> {
-        let bhttp = response.encode()?;
-        self.0
-            .encapsulate(&bhttp)
-            .map_err(|e| GatewayError::Internal(format!("encapsulate: {e}")))
+        self.0.seal(&response.encode()?)
     }
 }
 
 /// Decapsulates an Encapsulated Request against the ring.
 pub fn open(ring: &KeyRing, body: &[u8]) -> Result<Opened, GatewayError> {
     let header = RequestHeader::parse(body)?;
-    let server = ring.server_for(&header)?;
+    let key = ring.key_for(&header)?;
     if body.len() < MIN_REQUEST_LEN {
         return Err(GatewayError::Malformed);
     }
-    let (inner, response) = server.decapsulate(body).map_err(|e| match e {
-        ohttp::Error::KeyId => GatewayError::UnknownKey(header.key_id.0),
-        ohttp::Error::InvalidKem | ohttp::Error::Unsupported => GatewayError::UnsupportedSuite,
-        ohttp::Error::Truncated | ohttp::Error::Format => GatewayError::Malformed,
-        _ => GatewayError::DecryptFailed,
-    })?;
+    let (inner, response) = key.open(&header, body)?;
     Ok(Opened {
         key_id: header.key_id,
         inner,

@@ -8,12 +8,13 @@
 use std::collections::BTreeMap;
 
 use ohttp::hpke::{Aead, Kdf, Kem};
-use ohttp::{KeyConfig, Server, SymmetricSuite};
+use ohttp::{KeyConfig, SymmetricSuite};
 use serde::{Deserialize, Serialize};
 
 use crate::codepoints::{KemId, KeyId};
 use crate::error::GatewayError;
-use crate::header::RequestHeader;
+use crate::header::{RequestHeader, X25519_ENC_LEN};
+use crate::hpke::ReceiverKey;
 
 /// Shortest seed accepted, in bytes (RFC 9180 §7.1.3 wants at least Nsk = 32 bytes of entropy).
 pub const MIN_SEED_LEN: usize = 32;
@@ -97,10 +98,27 @@ pub fn derive_config(id: KeyId, ikm: &[u8]) -> Result<KeyConfig, GatewayError> {
         .map_err(|e| GatewayError::Config(format!("derive failed: {e}")))
 }
 
+/// The decapsulation key for a seed, checked against the published config: the config's public
+/// key (after id and KEM id, RFC 9458 §3.1) must be the one [`ReceiverKey::derive`] gives.
+fn receiver_key(config: &KeyConfig, ikm: &[u8]) -> Result<ReceiverKey, GatewayError> {
+    let key = ReceiverKey::derive(ikm)?;
+    let encoded = config
+        .encode()
+        .map_err(|e| GatewayError::Config(format!("encode failed: {e}")))?;
+    // Key id (1 byte) and KEM id (2 bytes) come first.
+    let published = encoded.get(3..3 + X25519_ENC_LEN);
+    if published != Some(key.public_key().as_slice()) {
+        return Err(GatewayError::Config(
+            "derived key differs from the published key config".into(),
+        ));
+    }
+    Ok(key)
+}
+
 /// The accepted keys, by id, and the published list.
 #[derive(Debug)]
 pub struct KeyRing {
-    servers: BTreeMap<KeyId, Server>,
+    servers: BTreeMap<KeyId, ReceiverKey>,
     published: Vec<u8>,
     current: Vec<KeyId>,
 }
@@ -118,8 +136,7 @@ impl KeyRing {
                 published_configs.push(config.clone());
                 current.push(spec.id);
             }
-            let server = Server::new(config)
-                .map_err(|e| GatewayError::Config(format!("server setup failed: {e}")))?;
+            let server = receiver_key(&config, spec.seed.as_bytes())?;
             if servers.insert(spec.id, server).is_some() {
                 return Err(GatewayError::Config(format!(
                     "key id {} appears twice",
@@ -157,7 +174,7 @@ impl KeyRing {
     }
 
     /// Picks the key for an Encapsulated Request, checking the suite before any cryptography.
-    pub fn server_for(&self, header: &RequestHeader) -> Result<&Server, GatewayError> {
+    pub fn key_for(&self, header: &RequestHeader) -> Result<&ReceiverKey, GatewayError> {
         let server = self
             .servers
             .get(&header.key_id)

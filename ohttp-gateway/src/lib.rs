@@ -28,6 +28,7 @@ pub mod codepoints;
 pub mod error;
 pub mod gateway;
 pub mod header;
+pub mod hpke;
 pub mod inner;
 pub mod keys;
 pub mod server;

@@ -207,6 +207,15 @@ struct ServeArgs {
     /// Seconds to let open connections finish after Ctrl-C / SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     drain_seconds: u64,
+    /// Runtime worker threads; 0: one per core. Fewer than the cores leaves room for
+    /// co-located processes (the target, a sidecar) and saves cross-thread wake-ups.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "OHTTP_GATEWAY_WORKER_THREADS"
+    )]
+    worker_threads: usize,
 }
 
 /// The `--config` file.
@@ -480,7 +489,14 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Command::Serve(args) = &cli.command
+        && args.worker_threads > 0
+    {
+        builder.worker_threads(args.worker_threads);
+    }
+    let runtime = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");

@@ -12,6 +12,7 @@ use std::io::Cursor;
 use aes_gcm::aead::{Aead as _, KeyInit as _};
 use hpke::{Deserializable as _, Kem as _, Serializable as _};
 use ohttp_gateway::codepoints::KeyId;
+use ohttp_gateway::hpke::ReceiverKey;
 use ohttp_gateway::inner::{InnerRequest, InnerResponse};
 use ohttp_gateway::keys::{KeyRing, KeySeed, KeySpec, KeyState, derive_config};
 use serde_json::Value;
@@ -98,11 +99,40 @@ fn rfc9458_appendix_a() {
     assert_eq!(key.to_vec(), hx(v, "aead_key_hex"));
     assert_eq!(aead_nonce.to_vec(), hx(v, "aead_nonce_hex"));
     let cipher = aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap();
-    let plain = cipher
-        .decrypt(aes_gcm::Nonce::from_slice(&aead_nonce), sealed)
-        .unwrap();
+    let plain = cipher.decrypt(&aead_nonce.into(), sealed).unwrap();
     assert_eq!(plain, hx(v, "inner_response_bhttp_hex"));
     assert_eq!(InnerResponse::decode(&plain).unwrap().status, 200);
+}
+
+/// The gateway's own HPKE (src/hpke.rs) on RFC 9458 Appendix A: the public key, the decrypted
+/// request and, with the vector's response nonce, the Encapsulated Response byte for byte.
+#[test]
+fn rfc9458_appendix_a_through_the_gateway_hpke() {
+    let v = &vectors()["rfc9458_appendix_a"];
+    let secret: [u8; 32] = hx(v, "gateway_x25519_secret_key_hex").try_into().unwrap();
+    let key = ReceiverKey::from_secret(secret);
+    assert_eq!(
+        key.public_key().to_vec(),
+        hx(v, "gateway_x25519_public_key_hex")
+    );
+    let enc_request = hx(v, "encapsulated_request_hex");
+    let header = ohttp_gateway::header::RequestHeader::parse(&enc_request).unwrap();
+    let (inner, reply) = key.open(&header, &enc_request).unwrap();
+    assert_eq!(inner, hx(v, "inner_request_bhttp_hex"));
+    let sealed = reply
+        .seal_with_nonce(
+            &hx(v, "response_nonce_hex"),
+            &hx(v, "inner_response_bhttp_hex"),
+        )
+        .unwrap();
+    assert_eq!(sealed, hx(v, "encapsulated_response_hex"));
+
+    // One flipped bit anywhere after the header fails (tag, enc or ciphertext).
+    for i in [7, 20, 38, 50, enc_request.len() - 1] {
+        let mut bad = enc_request.clone();
+        bad[i] ^= 1;
+        assert!(key.open(&header, &bad).is_err(), "byte {i}");
+    }
 }
 
 #[test]
@@ -110,6 +140,12 @@ fn ohttp_crate_derive_vector() {
     let v = &vectors()["ohttp_crate_derive"];
     let config = derive_config(KeyId(1), &hx(v, "ikm_hex")).unwrap();
     assert_eq!(config.encode().unwrap(), hx(v, "expected_key_config_hex"));
+    // RFC 9180 DeriveKeyPair as the gateway's HPKE does it gives the same public key.
+    let key = ReceiverKey::derive(&hx(v, "ikm_hex")).unwrap();
+    assert_eq!(
+        key.public_key().as_slice(),
+        &hx(v, "expected_key_config_hex")[3..35]
+    );
     assert_eq!(
         ohttp::KeyConfig::encode_list(&[config]).unwrap(),
         hx(v, "expected_ohttp_keys_hex")

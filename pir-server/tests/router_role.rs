@@ -701,3 +701,41 @@ async fn the_router_redeems_each_token_once_for_all_groups() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a spent token");
     assert_eq!(message(&body), "Token did not pass verification");
 }
+
+#[test]
+fn serve_role_router_checks_its_section_before_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |toml: &str| {
+        let path = dir.path().join("router.toml");
+        std::fs::write(&path, toml).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pir-server"))
+            .args(["serve", "--role", "router", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let overlap = r#"
+[router]
+[[router.group]]
+name = "a"
+replicas = ["http://127.0.0.1:1"]
+shards = { "u" = "0-4" }
+[[router.group]]
+name = "b"
+replicas = ["http://127.0.0.1:2"]
+shards = { "u" = "4-7" }
+"#;
+    let (code, stderr) = run(overlap);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("shard 4 is held by both group a and group b"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = run("[auth]\nenabled = false\n");
+    assert_eq!(code, Some(3), "no [router], no [[usecase]]: {stderr}");
+}
