@@ -4,7 +4,10 @@
 //! complete, so a server reloading meanwhile never sees half a version.
 //!
 //! Files: `shard-<i>.pirdb` (`pir::processed_file`, memory-mapped by the server),
-//! `shard-<i>.params.binpb`, `pir-config.binpb` and `prefilter.json` (the server's native layout).
+//! `shard-<i>.params.binpb`, `pir-config.binpb` and `prefilter.json` (the server's native layout),
+//! and `build.json`, the record `--previous` reads. Parameters are chosen to fit the relay's size
+//! limits in [`plan`]; incremental builds are [`incremental`]; the summary's sizes are
+//! `pir_server::wire_sizes` (issue #7 "Operation").
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
