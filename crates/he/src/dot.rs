@@ -297,8 +297,9 @@ impl CtCtDot {
         })
     }
 
-    /// Lifts a Coeff polynomial over Q to Q‖Bsk (Montgomery correction by m̃), in Eval form.
-    fn lift(&self, x: &Poly<Coeff>) -> Result<Poly<Eval>, Error> {
+    /// Lifts a Coeff polynomial over Q to Q‖Bsk (Montgomery correction by m̃), in Eval form;
+    /// `x_eval`, when the caller has it, is `x` in Eval form (its Q rows need no transform).
+    fn lift(&self, x: &Poly<Coeff>, x_eval: Option<&Poly<Eval>>) -> Result<Poly<Eval>, Error> {
         let n = self.qbsk.degree();
         let mt = 1u64 << self.m_tilde_bits;
         let mask = mt - 1;
@@ -320,7 +321,11 @@ impl CtCtDot {
         for s in &mut r {
             *s = (*s & mask).wrapping_mul(self.neg_q_inv_mt) & mask;
         }
-        let mut rows = x.rows().to_vec();
+        let q_rows = self.q.len();
+        let mut rows = match x_eval {
+            Some(e) if e.rows().len() == q_rows => e.rows().to_vec(),
+            _ => x.rows().to_vec(),
+        };
         for (k, &b) in self.bsk.iter().enumerate() {
             let q_b = self.q_mod_bsk.get(k).copied().unwrap_or(0);
             let mt_inv = self.mt_inv_bsk.get(k).copied().unwrap_or(0);
@@ -344,7 +349,19 @@ impl CtCtDot {
             };
             rows.push(row);
         }
-        Ok(Poly::<Coeff>::from_rows(&self.qbsk, rows)?.ntt(&self.qbsk))
+        let skip = if x_eval.is_some_and(|e| e.rows().len() == q_rows) {
+            q_rows
+        } else {
+            0
+        };
+        for (i, row) in rows.iter_mut().enumerate().skip(skip) {
+            self.qbsk
+                .ntt_of(i)
+                .ok_or(Error::Unsupported("Q‖Bsk row"))?
+                .forward(row);
+        }
+        // Canonical throughout: the caller's Eval rows, and the transforms' outputs.
+        Ok(Poly::from_rows_unchecked(rows))
     }
 
     /// Scales a Coeff polynomial over Q‖Bsk (already times t) by 1/Q, flooring, back to Q.
@@ -445,18 +462,24 @@ impl CtCtDot {
         lhs: &[Vec<Poly<Coeff>>],
         rhs: &[Vec<Poly<Coeff>>],
     ) -> Result<Vec<Poly<Coeff>>, Error> {
-        self.finish(ctx, self.tensor_sum(lhs, rhs)?)
+        self.finish(ctx, self.tensor_sum(lhs, rhs, None)?)
     }
 
     /// The exact tensor sum `Σ_k lhs_k ⊗ rhs_k` in Q‖Bsk, before the scale-down: sums of
     /// disjoint parts of one inner product may be computed apart (on several threads) and
     /// [merged](Self::merge); [`Self::finish`] then gives what [`Self::inner_product`] gives.
+    /// `rhs_eval`, when the caller has it (a first-dimension sum before its inverse NTT), is
+    /// `rhs` in Eval form, which saves the transforms of its Q rows.
     pub fn tensor_sum(
         &self,
         lhs: &[Vec<Poly<Coeff>>],
         rhs: &[Vec<Poly<Coeff>>],
+        rhs_eval: Option<&[Vec<Poly<Eval>>]>,
     ) -> Result<TensorSum, Error> {
-        if lhs.len() != rhs.len() || lhs.is_empty() {
+        if lhs.len() != rhs.len()
+            || lhs.is_empty()
+            || rhs_eval.is_some_and(|e| e.len() != rhs.len())
+        {
             return Err(Error::CountMismatch {
                 what: "ciphertexts in the ct×ct inner product",
                 expected: lhs.len().max(1),
@@ -475,7 +498,12 @@ impl CtCtDot {
             .unwrap_or(0);
         let mut pending = [0usize; 3];
         let mut acc = vec![vec![vec![0u64; n]; moduli.len()]; 3];
-        for (a, b) in lhs.iter().zip(rhs) {
+        for (k, (a, b)) in lhs.iter().zip(rhs).enumerate() {
+            let b_eval = rhs_eval.and_then(|e| e.get(k)).map(Vec::as_slice);
+            let (e0, e1) = match b_eval {
+                Some([e0, e1]) => (Some(e0), Some(e1)),
+                _ => (None, None),
+            };
             let ([a0, a1], [b0, b1]) = (a.as_slice(), b.as_slice()) else {
                 return Err(Error::CountMismatch {
                     what: "ciphertext polynomials",
@@ -484,10 +512,10 @@ impl CtCtDot {
                 });
             };
             let (a0, a1, b0, b1) = (
-                self.lift(a0)?,
-                self.lift(a1)?,
-                self.lift(b0)?,
-                self.lift(b1)?,
+                self.lift(a0, None)?,
+                self.lift(a1, None)?,
+                self.lift(b0, e0)?,
+                self.lift(b1, e1)?,
             );
             let terms: [&[(&Poly<Eval>, &Poly<Eval>)]; 3] =
                 [&[(&a0, &b0)], &[(&a0, &b1), (&a1, &b0)], &[(&a1, &b1)]];
@@ -602,5 +630,20 @@ mod tests {
         let b = wide.inner_product(&ctx, &lhs, &rhs).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.len(), 3);
+        // Handing over the right-hand sides in Eval form as well changes nothing.
+        let rhs_eval: Vec<Vec<Poly<Eval>>> = rhs
+            .iter()
+            .map(|ct| ct.iter().map(|p| p.clone().ntt(&ctx)).collect())
+            .collect();
+        let sum = lazy.tensor_sum(&lhs, &rhs, Some(&rhs_eval)).unwrap();
+        assert_eq!(lazy.finish(&ctx, sum).unwrap(), a);
+        // Two parts merged give the whole sum.
+        let (l1, l2) = lhs.split_at(7);
+        let (r1, r2) = rhs.split_at(7);
+        let merged = lazy.merge(
+            lazy.tensor_sum(l1, r1, None).unwrap(),
+            &lazy.tensor_sum(l2, r2, None).unwrap(),
+        );
+        assert_eq!(lazy.finish(&ctx, merged).unwrap(), a);
     }
 }

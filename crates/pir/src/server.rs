@@ -139,6 +139,9 @@ impl PreparedEvaluationKey {
     }
 }
 
+/// A table's first-dimension results: every column in Coeff form and in Eval form.
+type Columns = (Vec<Ciphertext>, Vec<Vec<Poly<Eval>>>);
+
 /// Answers MulPIR queries for one processed shard. Immutable; share it in an `Arc`.
 pub struct ShardServer {
     shard: ProcessedShard,
@@ -402,12 +405,13 @@ impl ShardServer {
         let ciphertexts = (0..self.shard.chunk_count())
             .map(|chunk| {
                 let base = (table * self.shard.chunk_count() + chunk) * per_chunk;
-                let column_results = self.first_dimension(&first, base, columns)?;
+                let (column_results, column_evals) = self.first_dimension(&first, base, columns)?;
                 let combined = match column_results.as_slice() {
                     [single] if dims.len() == 1 => single.clone(),
                     _ => {
                         let relin = key.relin.as_ref().ok_or(ServeError::MissingRelinKey)?;
-                        let product = self.second_dimension(rest, &column_results)?;
+                        let product =
+                            self.second_dimension(rest, &column_results, &column_evals)?;
                         relinearize(&self.all, &self.ctx, &product, relin)?
                     }
                 };
@@ -423,17 +427,21 @@ impl ShardServer {
         &self,
         rest: &[Ciphertext],
         columns: &[Ciphertext],
+        evals: &[Vec<Poly<Eval>>],
     ) -> Result<Ciphertext, ServeError> {
         let threads = self.threads().min(columns.len());
         if threads <= 1 || rest.len() != columns.len() {
-            // (Mismatched lengths get the inner product's typed error.)
-            return Ok(self.ct_ct.inner_product(&self.ctx, rest, columns)?);
+            // (Mismatched lengths get the tensor sum's typed error.)
+            let sum = self.ct_ct.tensor_sum(rest, columns, Some(evals))?;
+            return Ok(self.ct_ct.finish(&self.ctx, sum)?);
         }
         let part = columns.len().div_ceil(threads);
         let sums = self
             .map(columns.len().div_ceil(part), |i| {
                 let range = (i * part).min(columns.len())..((i + 1) * part).min(columns.len());
-                self.ct_ct.tensor_sum(&rest[range.clone()], &columns[range])
+                let evals = evals.get(range.clone());
+                self.ct_ct
+                    .tensor_sum(&rest[range.clone()], &columns[range], evals)
             })
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
@@ -446,13 +454,14 @@ impl ShardServer {
     }
 
     /// Column c of `columns`: `Σ_r first[r] ⊙ P[base + c·d0 + r]` over the present plaintexts,
-    /// back in Coeff form. With a pool, each thread takes a run of columns.
+    /// in Coeff form and in Eval form (which the ct×ct lift can use). With a pool, each thread
+    /// takes a run of columns.
     fn first_dimension(
         &self,
         first: &[Vec<Poly<Eval>>],
         base: usize,
         columns: usize,
-    ) -> Result<Vec<Ciphertext>, ServeError> {
+    ) -> Result<Columns, ServeError> {
         let d0 = first.len();
         let part = columns.div_ceil(self.threads()).max(1);
         let parts = self.map(columns.div_ceil(part), |i| {
@@ -467,17 +476,19 @@ impl ShardServer {
                 .collect();
             let refs: Vec<&[Option<&[u64]>]> = plaintexts.iter().map(Vec::as_slice).collect();
             let sums = dot::ct_pt_columns(&self.ctx, first, &refs, 2)?;
-            Ok::<_, ServeError>(
-                sums.into_iter()
-                    .map(|sum| sum.into_iter().map(|p| p.intt(&self.ctx)).collect())
-                    .collect::<Vec<Ciphertext>>(),
-            )
+            let coeffs: Vec<Ciphertext> = sums
+                .iter()
+                .map(|sum| sum.iter().map(|p| p.clone().intt(&self.ctx)).collect())
+                .collect();
+            Ok::<_, ServeError>((coeffs, sums))
         });
-        let mut out = Vec::with_capacity(columns);
+        let (mut coeffs, mut evals) = (Vec::with_capacity(columns), Vec::with_capacity(columns));
         for part in parts {
-            out.extend(part?);
+            let (c, e) = part?;
+            coeffs.extend(c);
+            evals.extend(e);
         }
-        Ok(out)
+        Ok((coeffs, evals))
     }
 
     /// Mod-switches to the first modulus and serializes for decryption (skip-LSBs).
