@@ -22,6 +22,11 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CLIENTS="${LOOPBACK_CLIENTS:-6}"
 ROUNDS="${LOOPBACK_ROUNDS:-4}"
 DEADLINE_SECS="${LOOPBACK_DEADLINE_SECS:-600}"
+# The same invocation as .ci/run's build, so CI reuses its artifacts instead of rebuilding.
+if [[ -z "${LOOPBACK_BOUNDED:-}" ]]; then
+    echo "loopback: building binaries" >&2
+    (cd "$ROOT" && cargo build -q --workspace --bins --benches)
+fi
 # The test run is bounded: re-run under timeout(1), which TERMs us (and so the cleanup) at the deadline.
 if ((!KEEP)) && [[ -z "${LOOPBACK_BOUNDED:-}" ]]; then
     exec timeout --kill-after=15 "$DEADLINE_SECS" env LOOPBACK_BOUNDED=1 "$0" "$@"
@@ -33,8 +38,6 @@ for tool in haproxy redis-server python3 curl; do
     command -v "$tool" >/dev/null || { echo "loopback: $tool is not installed" >&2; exit 2; }
 done
 
-echo "loopback: building binaries" >&2
-(cd "$ROOT" && cargo build -q -p pir-server -p ohttp-gateway -p urlfilter)
 BIN="$ROOT/target/debug"
 
 WORK="$(mktemp -d -t urlfilter-loopback.XXXXXX)"
