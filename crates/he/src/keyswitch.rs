@@ -106,10 +106,11 @@ pub fn apply_galois(
             got: ct.len(),
         });
     };
-    let c0 = galois::apply(ctx, c0, g)?;
+    let mut c0 = galois::apply(ctx, c0, g)?;
     let c1 = galois::apply(ctx, c1, g)?;
     let [u0, u1] = update(all, ctx, &c1, key)?;
-    Ok(vec![c0.add(&u0, ctx), u1])
+    c0.add_assign(&u0, ctx);
+    Ok(vec![c0, u1])
 }
 
 /// `relinearize`: `[c0 + u0, c1 + u1]` with `(u0, u1) = KS(c2)`.

@@ -258,6 +258,17 @@ impl<F> Poly<F> {
 }
 
 impl<F> Poly<F> {
+    /// `self += other`, in either form, without a new allocation.
+    pub fn add_assign(&mut self, other: &Self, ctx: &PolyContext) {
+        for ((a, b), q) in self.rows.iter_mut().zip(&other.rows).zip(ctx.moduli()) {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x = q.add(*x, y);
+            }
+        }
+    }
+}
+
+impl<F> Poly<F> {
     /// Difference, in either form.
     pub fn sub(&self, other: &Self, ctx: &PolyContext) -> Self {
         let rows = self
@@ -384,5 +395,9 @@ mod tests {
             f.sub_times_inverse_monomial(&g, &ctx, 10),
             g.sub_times_inverse_monomial(&f, &ctx, 2)
         );
+        let mut s = f.clone();
+        s.add_assign(&g, &ctx);
+        assert_eq!(s, f.add(&g, &ctx));
+        assert_eq!(s.rows(), &[vec![1, 2, 3, 4, 5, 6, 7, 0]]);
     }
 }

@@ -178,11 +178,10 @@ impl Expander<'_> {
             .zip(&rotated)
             .map(|(c, r)| c.sub_times_inverse_monomial(r, self.ctx, shift))
             .collect();
-        let sum = rotated
-            .iter()
-            .zip(ct)
-            .map(|(r, c)| r.add(c, self.ctx))
-            .collect();
-        Ok((sum, difference))
+        // The sum reuses the rotation's buffers.
+        for (r, c) in rotated.iter_mut().zip(ct) {
+            r.add_assign(c, self.ctx);
+        }
+        Ok((rotated, difference))
     }
 }
