@@ -1,5 +1,6 @@
 //! Every kernel backend this CPU has against the scalar reference, on random residues: the NTT
-//! both ways (and against the O(n²) definition), point-wise products, sums and differences, and the lazy MAC.
+//! both ways (and against the O(n²) definition, and on tfhe-ntt behind our order), point-wise
+//! products, sums and differences, and the lazy MAC.
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
@@ -46,8 +47,50 @@ fn a_simd_backend_is_detected_where_available() {
     assert_eq!(names.first(), Some(&"scalar"));
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
-        assert_eq!(Backend::best().name(), "avx2");
+        assert_eq!(Backend::best().name(), "avx2+tfhe-ntt");
     }
+}
+
+#[test]
+fn tfhe_ntt_backed_transforms_match_the_scalar_path() {
+    // Where tfhe-ntt has a plan (the 32-bit one below 2^31, else the 64-bit one) the fastest
+    // backend runs it behind the permutation onto our order; it must give our bits exactly,
+    // from the lazy input ranges too (forward below 4q, inverse below 2q).
+    let backend = Backend::best();
+    let mut planned = 0;
+    for q in PRIMES {
+        for log_n in 1..13 {
+            let n = 1usize << log_n;
+            let t = tables(q, n);
+            let expected_plan = match u32::try_from(q) {
+                Ok(q32) if q32 < 1 << 31 => tfhe_ntt::prime32::Plan::try_new(n, q32).is_some(),
+                _ => tfhe_ntt::prime64::Plan::try_new(n, q).is_some(),
+            };
+            assert_eq!(t.has_tfhe_plan(), expected_plan, "q {q}, n {n}");
+            planned += usize::from(expected_plan);
+            for seed in [3, 4] {
+                let a = residues(q, n, seed);
+                let lift = |k: u64| -> Vec<u64> {
+                    a.iter()
+                        .enumerate()
+                        .map(|(i, &x)| x + q * ((i as u64 ^ seed) % k))
+                        .collect()
+                };
+                let mut want = a.clone();
+                kernel::ntt_forward(Backend::scalar(), &t, &mut want);
+                let mut got = lift(4);
+                kernel::ntt_forward(backend, &t, &mut got);
+                assert_eq!(got, want, "forward, q {q}, n {n}, {}", backend.name());
+                let mut back = lift(2);
+                kernel::ntt_inverse(Backend::scalar(), &t, &mut back);
+                let mut got = lift(2);
+                kernel::ntt_inverse(backend, &t, &mut got);
+                assert_eq!(got, back, "inverse, q {q}, n {n}, {}", backend.name());
+            }
+        }
+    }
+    // n = 32..4096 for every prime has a plan: the test is not vacuous.
+    assert!(planned >= 7 * PRIMES.len(), "{planned} plans");
 }
 
 #[test]

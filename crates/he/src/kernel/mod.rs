@@ -1,8 +1,10 @@
 //! The arithmetic inner loops over residue rows (spec bfv.md §3.1–3.2): Harvey NTT butterflies
 //! with Shoup twiddles, point-wise products, and the lazy multiply-accumulate. Each kernel has a
 //! portable scalar version and, for moduli below 2^30 on CPUs with AVX2 (detected once), a SIMD
-//! version; both are exact, so they give the same bits. This module tree is the only place with
-//! `unsafe`, and that is fenced inside [`simd`] behind safe functions (DESIGN.md practice 6).
+//! version; both are exact, so they give the same bits. The fastest backend runs the NTT on
+//! `tfhe-ntt` (see [`tfhe`]) wherever it has a plan, with the same bits again. This module tree
+//! is the only place with `unsafe`, and that is fenced inside [`simd`] behind safe functions
+//! (DESIGN.md practice 6).
 
 use std::sync::OnceLock;
 
@@ -12,6 +14,7 @@ use crate::modulus::Modulus;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+mod tfhe;
 
 /// Moduli below this bound let every lazy value (< 4q) sit in the low 32 bits of a 64-bit lane.
 const SIMD_MODULUS_BOUND: u64 = 1 << 30;
@@ -19,7 +22,14 @@ const SIMD_MODULUS_BOUND: u64 = 1 << 30;
 /// Which implementation runs the kernels. Only [`Backend::scalar`] can be named directly; a SIMD
 /// backend exists only once the CPU has been seen to support it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backend(Kind);
+pub struct Backend(Kind, NttEngine);
+
+/// Who runs the NTT: our butterflies of the backend's kind, or tfhe-ntt where it has a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NttEngine {
+    Own,
+    Tfhe,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -31,7 +41,7 @@ enum Kind {
 impl Backend {
     /// The portable reference implementation.
     pub fn scalar() -> Self {
-        Self(Kind::Scalar)
+        Self(Kind::Scalar, NttEngine::Own)
     }
 
     /// The fastest backend this CPU supports, detected on first use.
@@ -40,22 +50,28 @@ impl Backend {
         *BEST.get_or_init(|| Self::available().pop().unwrap_or(Self::scalar()))
     }
 
-    /// Every backend this CPU supports, scalar first, fastest last.
+    /// Every backend this CPU supports, scalar first, fastest last: the last is the fastest
+    /// kind again with its NTT on tfhe-ntt.
     pub fn available() -> Vec<Self> {
         let mut out = vec![Self::scalar()];
         #[cfg(target_arch = "x86_64")]
         if let Some(token) = simd::Avx2::detect() {
-            out.push(Self(Kind::Avx2(token)));
+            out.push(Self(Kind::Avx2(token), NttEngine::Own));
         }
+        let fastest = out.last().map_or(Kind::Scalar, |b| b.0);
+        out.push(Self(fastest, NttEngine::Tfhe));
         out
     }
 
     /// A short name for reports.
     pub fn name(self) -> &'static str {
-        match self.0 {
-            Kind::Scalar => "scalar",
+        match (self.0, self.1) {
+            (Kind::Scalar, NttEngine::Own) => "scalar",
+            (Kind::Scalar, NttEngine::Tfhe) => "scalar+tfhe-ntt",
             #[cfg(target_arch = "x86_64")]
-            Kind::Avx2(_) => "avx2",
+            (Kind::Avx2(_), NttEngine::Own) => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            (Kind::Avx2(_), NttEngine::Tfhe) => "avx2+tfhe-ntt",
         }
     }
 
@@ -82,6 +98,8 @@ pub struct NttTables {
     /// n^{-1}, merged into the last inverse layer, and `inv[1]·n^{-1}`.
     n_inv: (u64, u64),
     last: (u64, u64),
+    /// tfhe-ntt's plan and the permutation onto our order, where it has one.
+    tfhe: Option<tfhe::TfheNtt>,
 }
 
 impl NttTables {
@@ -94,7 +112,7 @@ impl NttTables {
         let n_inv = q.inv(q.reduce(n as u64));
         let last = q.mul(inv.get(1).copied().unwrap_or(1), n_inv);
         let companions = |w: &[u64]| w.iter().map(|&x| q.shoup(x)).collect();
-        Ok(Self {
+        let mut tables = Self {
             q,
             fwd_shoup: companions(&fwd),
             inv_shoup: companions(&inv),
@@ -102,7 +120,15 @@ impl NttTables {
             inv,
             n_inv: (n_inv, q.shoup(n_inv)),
             last: (last, q.shoup(last)),
-        })
+            tfhe: None,
+        };
+        tables.tfhe = tfhe::TfheNtt::new(&tables);
+        Ok(tables)
+    }
+
+    /// Whether a backend whose NTT is tfhe-ntt's runs it on these tables (else it runs ours).
+    pub fn has_tfhe_plan(&self) -> bool {
+        self.tfhe.is_some()
     }
 
     /// The degree n.
@@ -119,6 +145,11 @@ impl NttTables {
 /// In-place forward NTT of `a`: any representatives below 4q in (Harvey's input range, so a
 /// residue of a modulus below 4q needs no reduction first), canonical out.
 pub fn ntt_forward(backend: Backend, tables: &NttTables, a: &mut [u64]) {
+    if let (NttEngine::Tfhe, Some(engine)) = (backend.1, &tables.tfhe)
+        && a.len() == tables.degree()
+    {
+        return engine.forward(tables, a);
+    }
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = backend.avx2_for(tables.q.value())
         && a.len() == tables.degree()
@@ -133,6 +164,11 @@ pub fn ntt_forward(backend: Backend, tables: &NttTables, a: &mut [u64]) {
 /// In-place inverse NTT of `a`, including the scaling by n^{-1}: any representatives below 2q
 /// in (e.g. the unreduced sum of two canonical values), canonical out.
 pub fn ntt_inverse(backend: Backend, tables: &NttTables, a: &mut [u64]) {
+    if let (NttEngine::Tfhe, Some(engine)) = (backend.1, &tables.tfhe)
+        && a.len() == tables.degree()
+    {
+        return engine.inverse(tables, a);
+    }
     #[cfg(target_arch = "x86_64")]
     if let Some(token) = backend.avx2_for(tables.q.value())
         && a.len() == tables.degree()
