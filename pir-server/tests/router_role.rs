@@ -463,11 +463,14 @@ async fn a_dead_replica_is_retried_and_a_dead_group_is_503() {
     let http = Http::new();
     let dead = dead_addr().await;
     // Group 1's first replica refuses connections; every call must land on the second.
-    let front = router(&router_config(
-        &[(&[s.group0], "0-1"), (&[dead, s.group1], "2-3")],
-        false,
-    ))
-    .await;
+    let fanout = Fanout::new(
+        &router_config(&[(&[s.group0], "0-1"), (&[dead, s.group1], "2-3")], false),
+        None,
+        Limits::default(),
+    )
+    .unwrap();
+    let front = listen(fanout::router(fanout.clone())).await;
+    let admin = fanout::admin_router(fanout);
     let device = Device::new(&http, front).await;
     for _ in 0..2 {
         let (status, _, _) = http.post(front, "/key", device.upload.clone()).await;
@@ -478,6 +481,23 @@ async fn a_dead_replica_is_retried_and_a_dead_group_is_503() {
         let (status, _, routed) = http.post(front, "/queries", device.body(&keywords)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(device.decrypt(&keywords, routed), expected);
+    }
+    let metrics = admin
+        .oneshot(
+            Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let metrics = metrics.into_body().collect().await.unwrap().to_bytes();
+    let metrics = String::from_utf8_lossy(&metrics);
+    for line in [
+        r#"pir_router_group_attempts_total{group="g1",result="unreachable"}"#,
+        r#"pir_router_group_attempts_total{group="g1",result="ok"}"#,
+        r#"pir_router_http_requests_total{endpoint="/queries",status="200"} 3"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
     }
 
     // Group 1 entirely down: its shards' requests get 503 + Retry-After; group 0's still work.

@@ -56,8 +56,8 @@ async fn run_router(config: ServerConfig) -> Result<(), Failure> {
     listen_and_serve(
         &config,
         config.listen.service,
-        pir_server::fanout::router(fanout),
-        pir_server::fanout::admin_router(),
+        pir_server::fanout::router(fanout.clone()),
+        pir_server::fanout::admin_router(fanout),
     )
     .await
 }

@@ -19,6 +19,7 @@
 //! e.g. refetch `/config` on 410); a group down after its retry gives 503 with `Retry-After`;
 //! a group's 5xx after its retry is passed on.
 
+pub mod metrics;
 pub mod topology;
 pub mod upstream;
 
@@ -27,20 +28,23 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pir::proto::api;
 use prost::Message as _;
 use tower_http::trace::TraceLayer;
 
+use self::metrics::RouterMetrics;
 pub use self::topology::{Topology, TopologyError};
 use self::upstream::{Call, Outcome, Reply, Upstream};
 use crate::api_error::ApiError;
 use crate::extract::{ClientPlatform, Protobuf, UserIdentifier, body_bytes};
+use crate::metrics::EndpointLabels;
 use crate::server_config::RouterConfig;
 use crate::state::Limits;
 use crate::token_auth::TokenAuth;
@@ -57,6 +61,7 @@ struct Inner {
     limits: Limits,
     shared_key_store: bool,
     retry_after_secs: u64,
+    metrics: RouterMetrics,
 }
 
 impl Fanout {
@@ -70,13 +75,19 @@ impl Fanout {
         limits: Limits,
     ) -> Result<Self, TopologyError> {
         let topology = Topology::from_config(config)?;
+        let metrics = RouterMetrics::default();
         Ok(Self(Arc::new(Inner {
             topology,
-            upstream: Upstream::new(Duration::from_millis(config.group_timeout_ms), config.http2),
+            upstream: Upstream::new(
+                Duration::from_millis(config.group_timeout_ms),
+                config.http2,
+                metrics.clone(),
+            ),
             auth,
             limits,
             shared_key_store: config.shared_key_store,
             retry_after_secs: config.retry_after_secs,
+            metrics,
         })))
     }
 
@@ -207,17 +218,50 @@ pub fn router(state: Fanout) -> Router {
         .route("/report", post(report))
         .route("/prefilter", get(prefilter))
         .method_not_allowed_fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// `/healthz` and `/readyz` for the router's admin listener: it holds no state, so it is ready
-/// as soon as it listens (each group's readiness is its own probe's business).
-pub fn admin_router() -> Router {
+/// The router's admin listener: `/healthz` and `/readyz` (it holds no state, so it is ready as
+/// soon as it listens; each group's readiness is its own probe's business) and `/metrics`.
+pub fn admin_router(state: Fanout) -> Router {
     Router::new()
         .route("/healthz", get(|| async { StatusCode::OK }))
         .route("/readyz", get(|| async { StatusCode::OK }))
+        .route("/metrics", get(render_metrics))
         .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn render_metrics(State(state): State<Fanout>) -> Response {
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.0.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Counts each device answer under its route (never the raw path: no client data in labels).
+async fn record(State(state): State<Fanout>, request: Request, next: Next) -> Response {
+    let endpoint = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state
+        .0
+        .metrics
+        .requests
+        .get_or_create(&EndpointLabels {
+            endpoint,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
 }
 
 async fn not_found() -> StatusCode {

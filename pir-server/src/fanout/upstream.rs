@@ -14,6 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::metrics::RouterMetrics;
 use super::topology::Group;
 
 /// Largest answer read from a group. PIR responses are tens of KiB per request and a body holds
@@ -89,12 +90,13 @@ pub enum Outcome {
 pub struct Upstream {
     client: Client<HttpConnector, Full<Bytes>>,
     timeout: Duration,
+    metrics: RouterMetrics,
 }
 
 impl Upstream {
     /// A client whose attempts last at most `timeout` each; `http2` speaks HTTP/2 with prior
     /// knowledge (h2c), so one connection per replica multiplexes every call.
-    pub fn new(timeout: Duration, http2: bool) -> Self {
+    pub fn new(timeout: Duration, http2: bool, metrics: RouterMetrics) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(timeout));
@@ -102,7 +104,11 @@ impl Upstream {
             .pool_idle_timeout(Duration::from_secs(90))
             .http2_only(http2)
             .build(connector);
-        Self { client, timeout }
+        Self {
+            client,
+            timeout,
+            metrics,
+        }
     }
 
     /// Sends `call` to `group`: its next replica round robin, and once more to the replica after
@@ -111,12 +117,17 @@ impl Upstream {
         let mut last = Outcome::Down(String::new());
         for replica in group.attempt_order() {
             match self.attempt(replica, call).await {
-                Ok(reply) if !reply.status.is_server_error() => return Outcome::Answered(reply),
+                Ok(reply) if !reply.status.is_server_error() => {
+                    self.metrics.attempt(&group.name, "ok");
+                    return Outcome::Answered(reply);
+                }
                 Ok(reply) => {
+                    self.metrics.attempt(&group.name, "5xx");
                     tracing::warn!(group = %group.name, %replica, status = %reply.status, "replica answered 5xx");
                     last = Outcome::Answered(reply);
                 }
                 Err(reason) => {
+                    self.metrics.attempt(&group.name, "unreachable");
                     tracing::warn!(group = %group.name, %replica, %reason, "replica unreachable");
                     last = Outcome::Down(reason);
                 }
