@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -207,6 +208,10 @@ struct ServeArgs {
     /// Seconds to let open connections finish after Ctrl-C / SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     drain_seconds: u64,
+    /// Zero-pad every inner response to a multiple of this many bytes (e.g. 4096) so response
+    /// lengths reveal only a bucket; 0: no padding.
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pad_responses_to: usize,
     /// Runtime worker threads; 0: one per core. Fewer than the cores leaves room for
     /// co-located processes (the target, a sidecar) and saves cross-thread wake-ups.
     #[arg(
@@ -302,6 +307,7 @@ async fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
             pool_idle_per_upstream: args.pool_idle_per_target,
             max_in_flight_per_upstream: args.max_in_flight_per_target.max(1),
         },
+        response_pad_to: NonZeroUsize::new(args.pad_responses_to),
     };
     let path = args
         .gateway_path

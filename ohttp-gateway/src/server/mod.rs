@@ -11,6 +11,7 @@ pub mod keyfile;
 pub mod listen;
 pub mod metrics;
 
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -46,6 +47,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// The forwarding client's limits.
     pub forward: ForwardLimits,
+    /// Zero-pad every inner response (RFC 9292 §3.8) to a multiple of this many bytes, so
+    /// Encapsulated Response lengths reveal only the bucket; `None`: no padding.
+    pub response_pad_to: Option<NonZeroUsize>,
 }
 
 impl Default for Limits {
@@ -54,6 +58,7 @@ impl Default for Limits {
             max_request_bytes: 12 << 20,
             body_timeout: Duration::from_secs(30),
             forward: ForwardLimits::default(),
+            response_pad_to: None,
         }
     }
 }
@@ -219,7 +224,9 @@ async fn exchange(
         Ok(response) => ("success", response),
         Err(e) => (e.outcome(), InnerResponse::status_only(e.inner_status())),
     };
-    let sealed = opened.reply.seal(&inner)?;
+    let sealed = opened
+        .reply
+        .seal_padded(&inner, state.limits.response_pad_to)?;
     let response = (
         [
             (header::CONTENT_TYPE, MEDIA_OHTTP_RES),
