@@ -9,7 +9,8 @@ use pir_server::server_config::ServerConfig;
 #[test]
 fn the_kubernetes_and_compose_server_toml_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/k8s/server.toml");
-    let config = ServerConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let config =
+        ServerConfig::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // Every piece of shared state is in Valkey, so replicas are interchangeable.
     let valkey = Some("redis://valkey:6379/");
     assert_eq!(config.key_store.redis_url.as_deref(), valkey);
