@@ -79,29 +79,36 @@ pub fn ct_pt_columns(
         for start in (0..n).step_by(slice) {
             let end = (start + slice).min(n);
             for (pts, col) in columns.iter().zip(&mut out) {
-                for (p, acc) in col.iter_mut().enumerate() {
-                    let a = &mut acc[i][start..end];
-                    let terms: Vec<(&[u64], &[u64])> = cts
-                        .iter()
-                        .zip(pts.iter())
-                        .filter_map(|(ct, pt)| {
-                            let prow = pt.as_ref()?.get(i * n + start..i * n + end)?;
-                            let crow = ct.get(p)?.rows().get(i)?.get(start..end)?;
-                            Some((crow, prow))
-                        })
-                        .collect();
-                    if budget > 0 {
-                        // Groups of at most `budget` products, reduced after each.
-                        for group in terms.chunks(budget) {
-                            kernel::mul_acc_terms(backend, a, group);
-                            kernel::reduce(q, a);
+                let mut pending = 0usize;
+                for (ct, pt) in cts.iter().zip(pts.iter()) {
+                    let Some(pt) = pt else { continue };
+                    let prow = pt.get(i * n + start..i * n + end).unwrap_or_default();
+                    if budget > 0 && pending == budget {
+                        for poly in col.iter_mut() {
+                            kernel::reduce(q, &mut poly[i][start..end]);
                         }
-                    } else {
-                        for (crow, prow) in terms {
+                        pending = 0;
+                    }
+                    for (acc, poly) in col.iter_mut().zip(ct) {
+                        let a = &mut acc[i][start..end];
+                        let crow = poly
+                            .rows()
+                            .get(i)
+                            .and_then(|r| r.get(start..end))
+                            .unwrap_or_default();
+                        if budget > 0 {
+                            kernel::mul_acc(backend, a, crow, prow);
+                        } else {
                             for ((s, &x), &y) in a.iter_mut().zip(crow).zip(prow) {
                                 *s = q.add(*s, q.mul(x, y));
                             }
                         }
+                    }
+                    pending += 1;
+                }
+                if budget > 0 {
+                    for poly in col.iter_mut() {
+                        kernel::reduce(q, &mut poly[i][start..end]);
                     }
                 }
             }

@@ -232,17 +232,6 @@ pub fn mul_const(backend: Backend, q: Modulus, x: &mut [u64], w: (u64, u64)) {
     scalar::mul_const(q, x, w);
 }
 
-/// Lazy multiply-accumulate of several products at once: `acc[i] += Σ_t lo32(a_t[i])·lo32(b_t[i])`,
-/// wrapping, over the shortest of the rows; `acc` is read and written once, not once per term.
-pub fn mul_acc_terms(backend: Backend, acc: &mut [u64], terms: &[(&[u64], &[u64])]) {
-    #[cfg(target_arch = "x86_64")]
-    if let Kind::Avx2(token) = backend.0 {
-        return simd::mul_acc_terms(token, acc, terms);
-    }
-    let _ = backend;
-    scalar::mul_acc_terms(acc, terms);
-}
-
 /// Lazy multiply-accumulate by a constant: `acc[i] += lo32(a[i])·lo32(w)`, wrapping.
 pub fn mul_acc_const(backend: Backend, acc: &mut [u64], a: &[u64], w: u64) {
     #[cfg(target_arch = "x86_64")]

@@ -112,12 +112,3 @@ pub(super) fn sub_mod(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
         *o = q.sub(x, y);
     }
 }
-
-pub(super) fn mul_acc_terms(acc: &mut [u64], terms: &[(&[u64], &[u64])]) {
-    let len = terms
-        .iter()
-        .fold(acc.len(), |m, (a, b)| m.min(a.len()).min(b.len()));
-    for (a, b) in terms {
-        mul_acc(&mut acc[..len], a, b);
-    }
-}

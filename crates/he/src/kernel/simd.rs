@@ -398,40 +398,6 @@ fn mul_acc_avx2(acc: &mut [u64], a: &[u64], b: &[u64]) {
     super::scalar::mul_acc(tail, a_tail, b_tail);
 }
 
-/// One term's rows as 4-lane chunks.
-type ChunkPair<'a> = (&'a [[u64; 4]], &'a [[u64; 4]]);
-
-/// `acc[i] += Σ_t lo32(a_t[i])·lo32(b_t[i])`, wrapping, the sum kept in a register.
-pub(super) fn mul_acc_terms(_: Avx2, acc: &mut [u64], terms: &[(&[u64], &[u64])]) {
-    // SAFETY: the token shows the CPU has AVX2.
-    unsafe { mul_acc_terms_avx2(acc, terms) }
-}
-
-#[target_feature(enable = "avx2")]
-fn mul_acc_terms_avx2(acc: &mut [u64], terms: &[(&[u64], &[u64])]) {
-    let len = terms
-        .iter()
-        .fold(acc.len(), |m, (a, b)| m.min(a.len()).min(b.len()));
-    let done = len / 4 * 4;
-    let chunks: Vec<ChunkPair<'_>> = terms
-        .iter()
-        .map(|(a, b)| (a[..done].as_chunks().0, b[..done].as_chunks().0))
-        .collect();
-    let (head, tail) = acc[..len].split_at_mut(done);
-    for (c, s) in head.as_chunks_mut::<4>().0.iter_mut().enumerate() {
-        let mut sum = load(s);
-        for (a, b) in &chunks {
-            if let (Some(x), Some(y)) = (a.get(c), b.get(c)) {
-                sum = _mm256_add_epi64(sum, _mm256_mul_epu32(load(x), load(y)));
-            }
-        }
-        store(s, sum);
-    }
-    for (a, b) in terms {
-        super::scalar::mul_acc(tail, &a[done..len], &b[done..len]);
-    }
-}
-
 /// `acc[i] += lo32(a[i])·lo32(w)`, wrapping.
 pub(super) fn mul_acc_const(_: Avx2, acc: &mut [u64], a: &[u64], w: u64) {
     // SAFETY: the token shows the CPU has AVX2.
