@@ -12,10 +12,11 @@
 //! - State that survives: [`key_store`] (evaluation keys), [`issuer_state`] (issuer keys),
 //!   [`token_auth`] (token redemption, nonce stores).
 //! - Operation: [`compute_pool`] (bounded compute, 503), [`metrics`], [`server_config`] (the TOML
-//!   file), [`state`].
+//!   file), [`apple_service_config`] (Apple's service-config.json, migration), [`state`].
 //! - Beyond one node: [`fanout`] (`--role router`: shards fanned out to replica groups).
 
 pub mod api_error;
+pub mod apple_service_config;
 pub mod compat;
 pub mod compute_pool;
 pub mod endpoints;

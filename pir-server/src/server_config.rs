@@ -304,16 +304,25 @@ impl ServerConfig {
     /// # Errors
     /// [`ConfigError`] for unreadable, malformed or inconsistent files.
     pub fn from_file(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let config = Self::read_file(path)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads `path` without [`validate`](Self::validate), for callers that add use cases first
+    /// (`--apple-service-config`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] / [`ConfigError::Parse`].
+    pub fn read_file(path: &std::path::Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.to_owned(),
             source: Box::new(source),
-        })?;
-        config.validate()?;
-        Ok(config)
+        })
     }
 
     /// Checks what serde cannot: at least one use case, unique names, non-zero limits.

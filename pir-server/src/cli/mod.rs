@@ -75,9 +75,13 @@ pub enum ServeRole {
 pub enum Command {
     /// Serve the PIR service (and/or the Privacy Pass issuer) described by a config file.
     Serve {
-        /// The TOML config file (see README.md).
-        #[arg(long, short)]
-        config: PathBuf,
+        /// The TOML config file (see README.md); optional with `--apple-service-config`.
+        #[arg(long, short, required_unless_present = "apple_service_config")]
+        config: Option<PathBuf>,
+        /// Apple's example PIRService `service-config.json`: its use cases are served from the
+        /// files `PIRProcessDatabase` wrote, in addition to any `[[usecase]]` (migration).
+        #[arg(long)]
+        apple_service_config: Option<PathBuf>,
         /// Which endpoints to serve: the PIR service, the issuer, both on one listener, or the
         /// shard fan-out front of replica groups (`[router]` section).
         #[arg(long, value_enum, default_value = "service")]
@@ -90,7 +94,11 @@ pub enum Command {
 /// Runs the parsed command.
 pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
-        Command::Serve { config, role } => {
+        Command::Serve {
+            config,
+            apple_service_config,
+            role,
+        } => {
             let role = match role {
                 ServeRole::Service => Some(Role::Service),
                 ServeRole::Issuer => Some(Role::Issuer),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use pir_server::apple_service_config::AppleServiceConfig;
 use pir_server::compute_pool::ComputePool;
 use pir_server::issuer_state::{IssuerKeys, IssuerState, issuer_from};
 use pir_server::key_store::{EmbeddedKeyStore, KeyStore, RedisKeyStore, system_clock};
@@ -19,8 +20,12 @@ use tokio::net::TcpListener;
 use super::{Exit, ExitContext as _, Failure};
 
 /// Serves `role`, or the router when `role` is `None`.
-pub fn serve(config_path: &Path, role: Option<Role>) -> Result<(), Failure> {
-    let config = ServerConfig::from_file(config_path).exit(Exit::Config)?;
+pub fn serve(
+    config_path: Option<&Path>,
+    apple_config_path: Option<&Path>,
+    role: Option<Role>,
+) -> Result<(), Failure> {
+    let config = read_config(config_path, apple_config_path).exit(Exit::Config)?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -35,6 +40,30 @@ pub fn serve(config_path: &Path, role: Option<Role>) -> Result<(), Failure> {
         Some(role) => runtime.block_on(run(config, role)),
         None => runtime.block_on(run_router(config)),
     }
+}
+
+/// The TOML file (defaults when absent) plus the use cases of Apple's `service-config.json`,
+/// validated together.
+fn read_config(
+    config_path: Option<&Path>,
+    apple_config_path: Option<&Path>,
+) -> anyhow::Result<ServerConfig> {
+    let mut config = match config_path {
+        Some(path) => ServerConfig::read_file(path)?,
+        None => toml::from_str("")?,
+    };
+    if let Some(path) = apple_config_path {
+        let apple = AppleServiceConfig::from_file(path)?;
+        let entries = apple
+            .usecase_entries()
+            .with_context(|| format!("{}", path.display()))?;
+        config.usecases.extend(entries);
+        if config.reports.directory.is_none() {
+            config.reports.directory = apple.report_directory;
+        }
+    }
+    config.validate()?;
+    Ok(config)
 }
 
 async fn run_router(config: ServerConfig) -> Result<(), Failure> {
