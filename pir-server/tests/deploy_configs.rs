@@ -1,6 +1,11 @@
 //! The server configs shipped under deploy/ parse and validate with the schema this build reads, so a
 //! schema change cannot silently break the compose and Kubernetes topologies (issue #10).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::path::Path;
 
