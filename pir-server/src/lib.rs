@@ -7,8 +7,8 @@
 //! - Wire and rules: [`api_error`] (status table, Apple's JSON body), [`extract`] (headers,
 //!   token, protobuf bodies), [`platform`] and [`compat`] (old-OS rewrites), [`endpoints`].
 //! - Data: [`usecase`] (one loaded version), [`usecase_store`] (versions, 410s),
-//!   [`usecase_loader`] (directories → store, reload), [`shard`] and [`shard_loader`] (the PIR
-//!   computation per shard), [`prefilter`].
+//!   [`usecase_loader`] (directories → store, reload), [`reload_watch`] (reload on file
+//!   change), [`shard`] and [`shard_loader`] (the PIR computation per shard), [`prefilter`].
 //! - State that survives: [`key_store`] (evaluation keys), [`issuer_state`] (issuer keys),
 //!   [`token_auth`] (token redemption, nonce stores).
 //! - Operation: [`compute_pool`] (bounded compute, 503), [`metrics`], [`server_config`] (the TOML
@@ -27,6 +27,7 @@ pub mod key_store;
 pub mod metrics;
 pub mod platform;
 pub mod prefilter;
+pub mod reload_watch;
 pub mod router;
 pub mod server_config;
 pub mod shard;

@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub issuer_keys: IssuerKeysConfig,
     #[serde(default)]
     pub reports: Reports,
+    #[serde(default)]
+    pub reload: ReloadConfig,
     #[serde(default, rename = "usecase")]
     pub usecases: Vec<UsecaseConfigEntry>,
     /// `--role router` only.
@@ -202,6 +204,15 @@ impl Default for IssuerKeysConfig {
 pub struct Reports {
     /// One `<random>.txtpb` per report; unset drops reports.
     pub directory: Option<PathBuf>,
+}
+
+/// `[reload]`: reload on file change, besides SIGHUP and `POST /admin/reload`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReloadConfig {
+    /// Seconds between listings of the use-case directories; a new complete version directory
+    /// is then loaded. 0 (the default) = off.
+    pub watch_secs: u64,
 }
 
 /// The on-disk layout of a use case's versions.

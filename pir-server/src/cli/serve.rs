@@ -1,6 +1,7 @@
 //! `pir-server serve`: validate the whole config, load everything, then bind (DESIGN.md
-//! practice 11). SIGHUP reloads use cases; SIGTERM/ctrl-c drains and stops. `--role router`
-//! (role `None` here) serves [`pir_server::fanout`] from the `[router]` section instead.
+//! practice 11). SIGHUP (and `[reload] watch_secs`) reloads use cases; SIGTERM/ctrl-c drains
+//! and stops. `--role router` (role `None` here) serves [`pir_server::fanout`] from the
+//! `[router]` section instead.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -112,6 +113,10 @@ async fn run(config: ServerConfig, role: Role) -> Result<(), Failure> {
         Role::Service | Role::All => config.listen.service,
     };
     tokio::spawn(reload_on_sighup(state.clone()));
+    if config.reload.watch_secs > 0 {
+        let every = Duration::from_secs(config.reload.watch_secs);
+        tokio::spawn(pir_server::reload_watch::watch(state.clone(), every));
+    }
     listen_and_serve(
         &config,
         device_addr,
