@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::error::GatewayError;
 
-/// A fixed upstream: `http://host:port` plus an optional base path.
+/// A fixed upstream: `http://host:port` or `https://host:port` plus an optional base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
     origin: String,
@@ -13,13 +13,17 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Parses an upstream base URL such as `http://127.0.0.1:8080` or `http://pir:80/v1`.
-    /// Only `http` is accepted: upstreams are internal hops behind the gateway.
+    /// Parses an upstream base URL such as `http://127.0.0.1:8080`, `http://pir:80/v1` or
+    /// `https://pir.internal` (TLS to the upstream, verified against the forwarder's roots).
     pub fn parse(url: &str) -> Result<Self, GatewayError> {
         let bad = |why: &str| GatewayError::Config(format!("upstream {url:?}: {why}"));
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("must start with http://"))?;
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
+            ("http", rest)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            ("https", rest)
+        } else {
+            return Err(bad("must start with http:// or https://"));
+        };
         let (authority, path) = match rest.find('/') {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
@@ -31,12 +35,12 @@ impl Upstream {
             .parse::<http::uri::Authority>()
             .map_err(|_| bad("bad authority"))?;
         Ok(Self {
-            origin: format!("http://{authority}"),
+            origin: format!("{scheme}://{authority}"),
             base_path: path.trim_end_matches('/').to_owned(),
         })
     }
 
-    /// `http://host:port`, the unit of connection pooling.
+    /// `scheme://host:port`, the unit of connection pooling.
     #[must_use]
     pub fn origin(&self) -> &str {
         &self.origin
@@ -134,7 +138,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_config() {
-        assert!(AllowList::new([("a", "https://x")]).is_err());
+        assert!(AllowList::new([("a", "ftp://x")]).is_err());
+        assert!(AllowList::new([("a", "https://")]).is_err());
+        let tls = AllowList::new([("a", "https://pir.internal:8443/v1")]).unwrap();
+        assert_eq!(
+            tls.resolve("a").unwrap().url_for("/q"),
+            "https://pir.internal:8443/v1/q"
+        );
         assert!(AllowList::new([("a:1", "http://x")]).is_err());
         assert!(AllowList::new([("a", "http://x"), ("A", "http://y")]).is_err());
         assert!(AllowList::new([("a", "http://")]).is_err());

@@ -177,8 +177,8 @@ struct ServeArgs {
     /// TOML file with `gateway_path` and a `[targets]` table of host = "http://upstream".
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Allow-listed target: inner authority = upstream base URL (repeatable), e.g.
-    /// `--target service.example.net=http://10.0.0.5:8080`.
+    /// Allow-listed target: inner authority = upstream base URL, http:// or https://
+    /// (repeatable), e.g. `--target service.example.net=http://10.0.0.5:8080`.
     #[arg(long = "target", value_name = "HOST=URL")]
     targets: Vec<String>,
     /// Path of the gateway resource (POST); /.well-known/ohttp-gateway is always served too.
@@ -208,6 +208,9 @@ struct ServeArgs {
     /// Seconds to let open connections finish after Ctrl-C / SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     drain_seconds: u64,
+    /// Extra CA certificates (PEM) trusted for https:// targets, besides the webpki roots.
+    #[arg(long, value_name = "PATH")]
+    upstream_ca: Option<PathBuf>,
     /// Zero-pad every inner response to a multiple of this many bytes (e.g. 4096) so response
     /// lengths reveal only a bucket; 0: no padding.
     #[arg(long, value_name = "BYTES", default_value_t = 0)]
@@ -306,6 +309,16 @@ async fn resolve(args: ServeArgs) -> anyhow::Result<Resolved> {
             max_response_bytes: args.max_response_bytes,
             pool_idle_per_upstream: args.pool_idle_per_target,
             max_in_flight_per_upstream: args.max_in_flight_per_target.max(1),
+            extra_roots: match &args.upstream_ca {
+                Some(path) => {
+                    let pem = std::fs::read(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    rustls_pemfile::certs(&mut pem.as_slice())
+                        .collect::<Result<Vec<_>, _>>()
+                        .with_context(|| format!("parsing {}", path.display()))?
+                }
+                None => Vec::new(),
+            },
         },
         response_pad_to: NonZeroUsize::new(args.pad_responses_to),
     };

@@ -109,7 +109,7 @@ fn invalid_configuration_exits_2_before_binding() {
     for bad in [
         vec!["--keys-file", f],
         vec!["--keys-file", f, "--target", "a.example"],
-        vec!["--keys-file", f, "--target", "a.example=https://x"],
+        vec!["--keys-file", f, "--target", "a.example=ftp://x"],
         vec![
             "--keys-file",
             f,

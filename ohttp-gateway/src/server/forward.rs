@@ -1,5 +1,7 @@
 //! Forwarding a decrypted request to its allow-listed upstream (spec §1.7, §6.2): a pooled
-//! HTTP client, a bound on requests in flight per upstream, a deadline, and a response size cap.
+//! HTTP client (cleartext, or TLS with rustls for `https://` upstreams, verified against the
+//! webpki roots plus any configured CA), a bound on requests in flight per upstream, a deadline,
+//! and a response size cap.
 //! No redirects are followed and content codings pass through untouched.
 
 use std::collections::BTreeMap;
@@ -7,9 +9,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 
 use crate::allow_list::{AllowList, Upstream};
@@ -29,6 +33,8 @@ pub struct ForwardLimits {
     pub pool_idle_per_upstream: usize,
     /// Requests in flight per upstream; further requests wait (within the deadline).
     pub max_in_flight_per_upstream: usize,
+    /// CA certificates trusted for `https://` upstreams besides the webpki roots (a private CA).
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 impl Default for ForwardLimits {
@@ -39,6 +45,7 @@ impl Default for ForwardLimits {
             max_response_bytes: 4 << 20,
             pool_idle_per_upstream: 32,
             max_in_flight_per_upstream: 256,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -46,18 +53,38 @@ impl Default for ForwardLimits {
 /// The forwarding client, shared by all requests.
 #[derive(Debug)]
 pub struct Forwarder {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     in_flight: BTreeMap<String, Semaphore>,
     limits: ForwardLimits,
 }
 
 impl Forwarder {
-    /// A client for the upstreams of an allow-list.
-    #[must_use]
-    pub fn new(allow: &AllowList, limits: ForwardLimits) -> Self {
+    /// A client for the upstreams of an allow-list; fails on an unusable extra root.
+    pub fn new(allow: &AllowList, limits: ForwardLimits) -> Result<Self, GatewayError> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(limits.connect_timeout));
         connector.set_nodelay(true);
+        // The https connector hands http:// URIs to this one too.
+        connector.enforce_http(false);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for ca in &limits.extra_roots {
+            roots
+                .add(ca.clone())
+                .map_err(|e| GatewayError::Config(format!("upstream CA: {e}")))?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| GatewayError::Config(format!("tls: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(60))
@@ -72,11 +99,11 @@ impl Forwarder {
                 )
             })
             .collect();
-        Self {
+        Ok(Self {
             client,
             in_flight,
             limits,
-        }
+        })
     }
 
     /// Sends the request and returns the target's response, or the error to encapsulate.

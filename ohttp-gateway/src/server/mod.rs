@@ -91,7 +91,7 @@ impl GatewayState {
         }
         Ok(Self {
             keys: RwLock::new(Arc::new(keys)),
-            forwarder: Forwarder::new(&allow, limits.forward.clone()),
+            forwarder: Forwarder::new(&allow, limits.forward.clone())?,
             allow,
             limits,
             gateway_path: gateway_path.to_owned(),
