@@ -2,6 +2,7 @@
 //! separate from running; failures map to the documented exit codes in [`Exit`].
 
 mod build;
+mod issuer_keys;
 mod serve;
 
 use std::path::PathBuf;
@@ -89,6 +90,9 @@ pub enum Command {
     },
     /// Process a blocklist into a new version directory of a use case.
     Build(Box<build::BuildArgs>),
+    /// Rotate the Privacy Pass issuer keys in the `[issuer_keys]` store (show, stage, promote,
+    /// retire).
+    IssuerKeys(issuer_keys::IssuerKeysArgs),
 }
 
 /// Runs the parsed command.
@@ -105,8 +109,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 ServeRole::All => Some(Role::All),
                 ServeRole::Router => None,
             };
-            serve::serve(&config, role)
+            serve::serve(config.as_deref(), apple_service_config.as_deref(), role)
         }
         Command::Build(build) => build::build(&build),
+        Command::IssuerKeys(args) => issuer_keys::run(&args),
     }
 }
