@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for run in run1 run2; do
-    cargo bench --workspace --benches -- --save-baseline "$run" "$@"
+    # `--bench '*'`, not `--benches`: the latter also runs libtest harnesses (lib, bins), which reject
+    # criterion's flags.
+    cargo bench --workspace --bench '*' -- --save-baseline "$run" "$@"
 done
 cargo run --release -q -p benches --bin bench-report
