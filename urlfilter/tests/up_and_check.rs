@@ -5,7 +5,12 @@
 //!
 //! `up` runs the workspace's `pir-server` and `ohttp-gateway` binaries from the same target
 //! directory; `cargo test --workspace` builds them (their packages have integration tests).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -150,7 +155,12 @@ fn up_then_check_through_the_gateway_and_again_after_a_restart() {
         "https://tracker.example.org/pixel",
     ] {
         let out = check(&stack, &state, &[url]);
-        assert_eq!(out.status.code(), Some(0), "{url} not blocked:\n{}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{url} not blocked:\n{}",
+            text(&out)
+        );
         assert!(text(&out).contains("BLOCKED"), "{}", text(&out));
     }
     for url in [
@@ -159,7 +169,12 @@ fn up_then_check_through_the_gateway_and_again_after_a_restart() {
         "https://notexample.com/",
     ] {
         let out = check(&stack, &state, &[url]);
-        assert_eq!(out.status.code(), Some(1), "{url} not allowed:\n{}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{url} not allowed:\n{}",
+            text(&out)
+        );
     }
     stack.stop();
 
