@@ -50,26 +50,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "loopback: stopped (deadline or signal)" >&2; exit 124' TERM INT
 
-free_ports() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
+LOG_PREFIX=loopback
+# shellcheck source=common.sh
+source "$ROOT/deploy/loopback/common.sh"
 read -r REDIS RELAY INTERNAL PIR1 PIR2 PIR3 ADM1 ADM2 ADM3 GW1 GW2 GADM1 GADM2 < <(free_ports 13)
 PIR_PORTS=("$PIR1" "$PIR2" "$PIR3")
 ADMIN_PORTS=("$ADM1" "$ADM2" "$ADM3")
-
-wait_http() { # url, seconds
-    local url="$1" deadline=$((SECONDS + $2))
-    until curl -fsS -o /dev/null "$url" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "loopback: $url not up" >&2; return 1; }
-        sleep 0.2
-    done
-}
 
 redis-server --port "$REDIS" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     >"$WORK/redis.log" 2>&1 &

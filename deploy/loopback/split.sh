@@ -48,24 +48,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "split: stopped (deadline or signal)" >&2; exit 124' TERM INT
 
-free_ports() {
-    python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
+LOG_PREFIX=split
+# shellcheck source=common.sh
+source "$ROOT/deploy/loopback/common.sh"
 read -r REDIS PLAIN PLAIN_ADM ROUTER ROUTER_ADM A1 A2 B1 B2 AA1 AA2 BA1 BA2 < <(free_ports 13)
-
-wait_http() { # url, seconds
-    local url="$1" deadline=$((SECONDS + $2))
-    until curl -fsS -o /dev/null "$url" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "split: $url not up" >&2; return 1; }
-        sleep 0.2
-    done
-}
 
 redis-server --port "$REDIS" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
     >"$WORK/redis.log" 2>&1 &
