@@ -166,6 +166,85 @@ proptest! {
             prop_assert_eq!(&acc, &want, "{}", backend.name());
         }
     }
+
+    #[test]
+    fn scan_dot_pairs_agree(
+        qi in 0..5usize,
+        len in 0usize..140,
+        from in 0usize..40,
+        terms in 0usize..40,
+        absent: u64,
+        offset in 0usize..3,
+        seed: u64,
+    ) {
+        // Both polynomials' sums over a sub-range, some plaintexts absent, the plaintext rows
+        // read from an offset (a later modulus's residues), on top of what acc holds already.
+        let q = Modulus::new(PRIMES[qi]).unwrap();
+        let terms = terms.min(kernel::lazy_terms(q) - 1);
+        let from = from.min(len);
+        let qv = q.value();
+        let rows: Vec<[Vec<u64>; 3]> = (0..terms as u64)
+            .map(|k| {
+                [
+                    residues(qv, len, seed ^ k),
+                    residues(qv, len, !seed ^ k),
+                    residues(qv, len + offset * len, seed.rotate_left(7) ^ k),
+                ]
+            })
+            .collect();
+        let cts: Vec<[&[u64]; 2]> = rows.iter().map(|[a, b, _]| [&a[..], &b[..]]).collect();
+        let pts: Vec<Option<&[u64]>> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, [_, _, p])| (absent >> (k % 64) & 1 == 0).then_some(&p[..]))
+            .collect();
+        let start = residues(qv, len, seed ^ 0xACC);
+        let want: Vec<Vec<u64>> = (0..2)
+            .map(|poly| {
+                (0..len)
+                    .map(|j| {
+                        if j < from {
+                            return start[j];
+                        }
+                        let s = cts.iter().zip(&pts).fold(u128::from(start[j]), |s, (c, p)| {
+                            p.map_or(s, |p| {
+                                s + u128::from(c[poly][j]) * u128::from(p[offset * len + j])
+                            })
+                        });
+                        (s % u128::from(qv)) as u64
+                    })
+                    .collect()
+            })
+            .collect();
+        for backend in Backend::available() {
+            let (mut a0, mut a1) = (start.clone(), start.clone());
+            kernel::dot_pairs(backend, [&mut a0, &mut a1], &cts, &pts, offset * len, from..len)
+                .unwrap();
+            kernel::reduce(q, &mut a0[from..]);
+            kernel::reduce(q, &mut a1[from..]);
+            prop_assert_eq!(&a0, &want[0], "{}", backend.name());
+            prop_assert_eq!(&a1, &want[1], "{}", backend.name());
+        }
+    }
+
+    #[test]
+    fn scan_dot_pairs_refuses_short_rows(len in 1usize..70, cut in 1usize..70) {
+        let cut = cut.min(len);
+        let full = vec![1u64; len];
+        let short = vec![1u64; len - cut];
+        for backend in Backend::available() {
+            let (mut a0, mut a1) = (vec![0u64; len], vec![0u64; len]);
+            let r = kernel::dot_pairs(
+                backend, [&mut a0, &mut a1], &[[&full, &short]], &[Some(&full)], 0, 0..len,
+            );
+            prop_assert!(r.is_err());
+            let r = kernel::dot_pairs(
+                backend, [&mut a0, &mut a1], &[[&full, &full]], &[Some(&short)], 0, 0..len,
+            );
+            prop_assert!(r.is_err());
+            prop_assert!(a0.iter().chain(&a1).all(|&x| x == 0));
+        }
+    }
 }
 
 proptest! {

@@ -155,13 +155,14 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
         .iter()
         .map(|ct| ct.iter().map(|p| p.clone().ntt(&ctx)).collect())
         .collect();
+    let plaintexts: Vec<Vec<Option<&[u64]>>> = (0..d1)
+        .map(|col| (0..d0).map(|r| shard.plaintext(col * d0 + r)).collect())
+        .collect();
+    let refs: Vec<&[Option<&[u64]>]> = plaintexts.iter().map(Vec::as_slice).collect();
+    // The scan's ct × pt sums alone, without the inverse NTTs of its outputs.
+    let scan_sums = || he::dot::ct_pt_columns(&ctx, &first, &refs, 2).unwrap();
     let scan = || {
-        let plaintexts: Vec<Vec<Option<&[u64]>>> = (0..d1)
-            .map(|col| (0..d0).map(|r| shard.plaintext(col * d0 + r)).collect())
-            .collect();
-        let refs: Vec<&[Option<&[u64]>]> = plaintexts.iter().map(Vec::as_slice).collect();
-        he::dot::ct_pt_columns(&ctx, &first, &refs, 2)
-            .unwrap()
+        scan_sums()
             .into_iter()
             .map(|sum| sum.into_iter().map(|p| p.intt(&ctx)).collect::<Vec<_>>())
             .collect::<Vec<_>>()
@@ -197,6 +198,7 @@ fn phases(c: &mut Criterion, db: &str, f: &Fixture) {
         b.iter(|| f.server.expand_query(&f.query, &f.key).unwrap());
     });
     group.bench_function("scan_one_table", |b| b.iter(scan));
+    group.bench_function("scan_sums", |b| b.iter(scan_sums));
     group.bench_function("scan_roofline", |b| b.iter(roofline));
     group.bench_function("ct_ct", |b| {
         b.iter(|| dot.inner_product(&ctx, rest, &columns).unwrap());

@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use crate::Error;
 use crate::modulus::Modulus;
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -219,6 +221,65 @@ pub fn mul_acc(backend: Backend, acc: &mut [u64], a: &[u64], b: &[u64]) {
     }
     let _ = backend;
     scalar::mul_acc(acc, a, b);
+}
+
+/// The lazy two-polynomial inner product of a ct × pt scan over the coefficients `range`:
+/// `acc[p][j] += Σ_k lo32(cts[k][p][j])·lo32(pts[k][pt_offset + j])`, wrapping, for p = 0, 1,
+/// over the terms whose plaintext is present. Residues of a modulus q < 2^32 may take up to
+/// [`lazy_terms`] present terms (counting what `acc` already holds as one) before a reduction.
+/// Rows too short for `range` are an error, and nothing is added.
+pub fn dot_pairs(
+    backend: Backend,
+    acc: [&mut [u64]; 2],
+    cts: &[[&[u64]; 2]],
+    pts: &[Option<&[u64]>],
+    pt_offset: usize,
+    range: std::ops::Range<usize>,
+) -> Result<(), Error> {
+    let short = |what, got| Error::CountMismatch {
+        what,
+        expected: range.end,
+        got,
+    };
+    if range.start > range.end {
+        return Err(short("coefficient range end", range.start));
+    }
+    if let Some(a) = acc.iter().find(|a| a.len() < range.end) {
+        return Err(short("accumulator coefficients", a.len()));
+    }
+    if cts.len() != pts.len() {
+        return Err(Error::CountMismatch {
+            what: "plaintexts for the ciphertexts",
+            expected: cts.len(),
+            got: pts.len(),
+        });
+    }
+    if let Some(row) = cts.iter().flatten().find(|row| row.len() < range.end) {
+        return Err(short("ciphertext coefficients", row.len()));
+    }
+    let needed = pt_offset.saturating_add(range.end);
+    if let Some(pt) = pts.iter().flatten().find(|pt| pt.len() < needed) {
+        return Err(Error::CountMismatch {
+            what: "plaintext residues",
+            expected: needed,
+            got: pt.len(),
+        });
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let (Kind::Avx2(_), Some(token)) = (backend.0, avx512_token()) {
+        avx512::dot_pairs(token, acc, cts, pts, pt_offset, range);
+        return Ok(());
+    }
+    let _ = backend;
+    scalar::dot_pairs(acc, cts, pts, pt_offset, range);
+    Ok(())
+}
+
+/// AVX-512F, detected once; the fastest backend uses it for the scan where present.
+#[cfg(target_arch = "x86_64")]
+fn avx512_token() -> Option<avx512::Avx512> {
+    static TOKEN: OnceLock<Option<avx512::Avx512>> = OnceLock::new();
+    *TOKEN.get_or_init(avx512::Avx512::detect)
 }
 
 /// `x[i] = x[i]·w mod q` for any u64 `x` on the scalar path (below 2^32 on the SIMD one, which

@@ -112,3 +112,31 @@ pub(super) fn sub_mod(q: Modulus, out: &mut [u64], a: &[u64], b: &[u64]) {
         *o = q.sub(x, y);
     }
 }
+
+/// See [`super::dot_pairs`]; the caller has checked every length against `range`.
+pub(super) fn dot_pairs(
+    acc: [&mut [u64]; 2],
+    cts: &[[&[u64]; 2]],
+    pts: &[Option<&[u64]>],
+    pt_offset: usize,
+    range: std::ops::Range<usize>,
+) {
+    const LO: u64 = 0xFFFF_FFFF;
+    let [acc0, acc1] = acc;
+    for ([c0, c1], pt) in cts.iter().zip(pts) {
+        let Some(pt) = pt else { continue };
+        let (Some(p), Some(x0), Some(x1), Some(s0), Some(s1)) = (
+            pt.get(pt_offset + range.start..pt_offset + range.end),
+            c0.get(range.clone()),
+            c1.get(range.clone()),
+            acc0.get_mut(range.clone()),
+            acc1.get_mut(range.clone()),
+        ) else {
+            continue;
+        };
+        for ((((s0, s1), &x0), &x1), &p) in s0.iter_mut().zip(s1).zip(x0).zip(x1).zip(p) {
+            *s0 = s0.wrapping_add((x0 & LO) * (p & LO));
+            *s1 = s1.wrapping_add((x1 & LO) * (p & LO));
+        }
+    }
+}
